@@ -1,0 +1,159 @@
+"""Answering, editing, deleting and voting on answers."""
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from app.answers.models import Answer, AnswerRevision, ValidationState, Vote
+from app.answers.schemas import AnswerCreate, AnswerUpdate
+from app.audit import service as audit
+from app.audit.service import AuditContext
+from app.db import utcnow
+from app.errors import NotFound, OwnAnswerVote
+from app.pagination import decode_cursor
+from app.questions.models import Question
+from app.questions.service import check_may_edit
+from app.users.models import User
+
+
+def snapshot(answer: Answer) -> dict[str, Any]:
+    """Everything needed to re-create the answer as it stands."""
+    return {
+        "question_id": answer.question_id,
+        "author_id": answer.author_id,
+        "body": answer.body,
+        "state": answer.state,
+        "score": answer.score,
+        "revision": answer.revision,
+    }
+
+
+def _keep_revision(session: Session, answer: Answer, editor: User) -> None:
+    session.add(
+        AnswerRevision(
+            answer_id=answer.id, number=answer.revision, body=answer.body, editor_id=editor.id
+        )
+    )
+
+
+def create_answer(
+    session: Session, ctx: AuditContext, author: User, question: Question, data: AnswerCreate
+) -> Answer:
+    answer = Answer(
+        question_id=question.id,
+        author=author,
+        body=data.body,
+        state=ValidationState.unreviewed,
+        score=0,
+        revision=1,
+    )
+    session.add(answer)
+    session.flush()
+    _keep_revision(session, answer, author)
+    audit.record(
+        session,
+        ctx,
+        "answer.create",
+        target_type="answer",
+        target_id=answer.id,
+        payload={"after": snapshot(answer)},
+    )
+    return answer
+
+
+def get_answer(session: Session, answer_id: int) -> Answer:
+    """A live answer on a live question, with its author; 404 otherwise."""
+    answer = session.execute(
+        select(Answer)
+        .options(joinedload(Answer.author))
+        .join(Question, Answer.question_id == Question.id)
+        .where(Answer.id == answer_id, Answer.deleted_at.is_(None), Question.deleted_at.is_(None))
+    ).scalar_one_or_none()
+    if answer is None:
+        raise NotFound(f"No answer with id {answer_id}.")
+    return answer
+
+
+def update_answer(
+    session: Session, ctx: AuditContext, editor: User, answer: Answer, data: AnswerUpdate
+) -> Answer:
+    check_may_edit(editor, answer.author_id)
+    if data.body == answer.body:
+        return answer
+    before = {"body": answer.body, "state": answer.state}
+    answer.body = data.body
+    answer.revision += 1
+    answer.updated_at = utcnow()
+    session.flush()
+    _keep_revision(session, answer, editor)
+    audit.record(
+        session,
+        ctx,
+        "answer.update",
+        target_type="answer",
+        target_id=answer.id,
+        payload={
+            "before": before,
+            "after": {"body": answer.body, "state": answer.state},
+            "revision": answer.revision,
+        },
+    )
+    return answer
+
+
+def delete_answer(session: Session, ctx: AuditContext, user: User, answer: Answer) -> None:
+    check_may_edit(user, answer.author_id)
+    before = snapshot(answer)
+    answer.deleted_at = utcnow()
+    answer.deleted_by_id = user.id
+    session.flush()
+    audit.record(
+        session,
+        ctx,
+        "answer.delete",
+        target_type="answer",
+        target_id=answer.id,
+        payload={"before": before},
+    )
+
+
+def cast_vote(session: Session, ctx: AuditContext, voter: User, answer: Answer, value: int) -> int:
+    """Record or replace the voter's vote; returns the answer's new score."""
+    if answer.author_id == voter.id:
+        raise OwnAnswerVote("Votes are for other people's answers.")
+    vote = session.get(Vote, (answer.id, voter.id), with_for_update=True)
+    previous = vote.value if vote else None
+    if vote is None:
+        session.add(Vote(answer_id=answer.id, user_id=voter.id, value=value))
+    else:
+        vote.value, vote.updated_at = value, utcnow()
+    # Adjusted in SQL so two voters at once cannot lose each other's change.
+    delta = value - (previous or 0)
+    session.execute(update(Answer).where(Answer.id == answer.id).values(score=Answer.score + delta))
+    session.flush()
+    session.refresh(answer, ["score"])
+    audit.record(
+        session,
+        ctx,
+        "vote.cast",
+        target_type="answer",
+        target_id=answer.id,
+        payload={"before": {"value": previous}, "after": {"value": value}, "score": answer.score},
+    )
+    return answer.score
+
+
+def list_revisions(
+    session: Session, answer: Answer, limit: int, cursor: str | None
+) -> list[AnswerRevision]:
+    """Oldest first: revision 1 is the answer as originally posted."""
+    after = decode_cursor(cursor) or 0
+    return list(
+        session.execute(
+            select(AnswerRevision)
+            .where(AnswerRevision.answer_id == answer.id, AnswerRevision.number > after)
+            .order_by(AnswerRevision.number)
+            .limit(limit + 1)
+        ).scalars()
+    )

@@ -1,0 +1,85 @@
+"""The fixed vocabulary of audit actions: name → (meaning, payload description).
+
+`docs/audit-actions.md` is generated from this table (`vouch audit actions`), and
+recording an action that is not listed here is a programming error.
+"""
+
+from typing import NamedTuple
+
+
+class Action(NamedTuple):
+    meaning: str
+    payload: str
+
+
+ACTIONS: dict[str, Action] = {
+    "auth.login": Action(
+        "A login attempt; outcome `success` or `failure`.",
+        "`username` tried; on failure `reason` (`unknown-user`, `bad-password`, `inactive`); "
+        "on success `token_id` and `expires_at`. Never the password or the token.",
+    ),
+    "auth.logout": Action(
+        "A bearer token was revoked by its holder.",
+        "`token_id`.",
+    ),
+    "user.create": Action(
+        "A user account was created (by an admin or by the command line).",
+        "`after`: username, display name, roles, expert topics, active.",
+    ),
+    "user.update": Action(
+        "A user's display name changed.",
+        "`before` and `after` of the changed fields.",
+    ),
+    "user.roles_change": Action(
+        "A user's roles or expert topics changed.",
+        "`before` and `after` of `roles` and `expert_topics`.",
+    ),
+    "user.deactivate": Action(
+        "A user was deactivated; their tokens were revoked at once.",
+        "`before`/`after` of `active`, `tokens_revoked`.",
+    ),
+    "user.activate": Action(
+        "A deactivated user was made active again.",
+        "`before`/`after` of `active`.",
+    ),
+    "topic.create": Action(
+        "A topic was created.",
+        "`after`: slug, name, description, required endorsements, review interval.",
+    ),
+    "topic.update": Action(
+        "A topic's settings changed.",
+        "`before` and `after` of the changed fields.",
+    ),
+    "question.create": Action(
+        "A question was asked.",
+        "`after`: title, body, topic, tags, status.",
+    ),
+    "question.update": Action(
+        "A question was edited; a revision was kept.",
+        "`before` and `after` of the changed fields, `revision` number.",
+    ),
+    "question.delete": Action(
+        "A question was tombstoned: hidden from threads and search, kept for compliance.",
+        "`before`: the full question as it was.",
+    ),
+    "answer.create": Action(
+        "An answer was posted.",
+        "`after`: question id, body, state.",
+    ),
+    "answer.update": Action(
+        "An answer was edited; a revision was kept.",
+        "`before` and `after` of the changed fields, `revision` number.",
+    ),
+    "answer.delete": Action(
+        "An answer was tombstoned.",
+        "`before`: the full answer as it was.",
+    ),
+    "comment.create": Action(
+        "A comment was added to a question or an answer.",
+        "`after`: parent type and id, body.",
+    ),
+    "vote.cast": Action(
+        "A vote on an answer was cast or replaced.",
+        "`before` (previous value or null) and `after` of `value`, the answer's new `score`.",
+    ),
+}

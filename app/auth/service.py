@@ -1,0 +1,136 @@
+"""Login, bearer tokens and login rate limiting."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.audit.service import Actor, AuditContext
+from app.auth.models import ApiToken, LoginAttempt
+from app.auth.passwords import verify_password
+from app.config import Settings
+from app.db import utcnow
+from app.errors import InvalidCredentials, NotAuthenticated, RateLimited
+from app.users.models import User
+
+RATE_WINDOW = timedelta(minutes=1)
+
+
+def token_digest(settings: Settings, token: str) -> str:
+    """The keyed hash under which a token is stored; the token itself never is."""
+    return hmac.new(settings.secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def _check_rate_limit(session: Session, settings: Settings, username: str, client_ip: str) -> None:
+    since = utcnow() - RATE_WINDOW
+    limit = settings.login_attempts_per_minute
+    for column, value, scope in (
+        (LoginAttempt.username, username, "this account"),
+        (LoginAttempt.client_ip, client_ip, "this client"),
+    ):
+        count, oldest = session.execute(
+            select(func.count(), func.min(LoginAttempt.attempted_at)).where(
+                column == value, LoginAttempt.attempted_at > since
+            )
+        ).one()
+        if count >= limit:
+            retry_after = max(1, int((oldest + RATE_WINDOW - utcnow()).total_seconds()) + 1)
+            raise RateLimited(
+                f"Too many login attempts for {scope}; try again in {retry_after} s.",
+                retry_after=retry_after,
+            )
+
+
+def login(
+    session: Session, settings: Settings, ctx: AuditContext, username: str, password: str
+) -> tuple[str, datetime]:
+    """Check the credentials and issue a token; every attempt is recorded and audited.
+
+    Raises `RateLimited` past the per-account or per-client limit (nothing
+    recorded), and `InvalidCredentials` on a failure, which still commits the
+    attempt and its audit event.
+    """
+    client_ip = ctx.client_ip or "unknown"
+    _check_rate_limit(session, settings, username, client_ip)
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    password_ok = verify_password(user.password_hash if user else None, password)
+    reason = None
+    if user is None:
+        reason = "unknown-user"
+    elif not password_ok:
+        reason = "bad-password"
+    elif not user.active:
+        reason = "inactive"
+    session.add(LoginAttempt(username=username, client_ip=client_ip, succeeded=reason is None))
+    if reason is not None or user is None:
+        actor = Actor(user.id, user.username, tuple(user.roles)) if user else Actor()
+        audit.record(
+            session,
+            ctx.as_actor(actor),
+            "auth.login",
+            target_type="user",
+            target_id=user.id if user else None,
+            payload={"username": username, "reason": reason},
+            outcome="failure",
+        )
+        raise InvalidCredentials("The username or password is wrong, or the account is inactive.")
+
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + timedelta(minutes=settings.token_ttl_minutes)
+    row = ApiToken(user_id=user.id, token_hash=token_digest(settings, token), expires_at=expires_at)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        ctx.as_actor(Actor(user.id, user.username, tuple(user.roles))),
+        "auth.login",
+        target_type="user",
+        target_id=user.id,
+        payload={"username": username, "token_id": row.id, "expires_at": expires_at.isoformat()},
+    )
+    return token, expires_at
+
+
+def _token_row(session: Session, settings: Settings, token: str) -> ApiToken | None:
+    return session.execute(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(settings, token))
+    ).scalar_one_or_none()
+
+
+def user_for_token(session: Session, settings: Settings, token: str) -> User:
+    """The active user holding this live token; 401 otherwise."""
+    row = _token_row(session, settings, token)
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        raise NotAuthenticated("The token is unknown, expired or revoked.")
+    if not row.user.active:
+        raise NotAuthenticated("The account is deactivated.")
+    return row.user
+
+
+def logout(session: Session, settings: Settings, ctx: AuditContext, token: str) -> None:
+    row = _token_row(session, settings, token)
+    if row is None or row.revoked_at is not None:
+        raise NotAuthenticated("The token is unknown or already revoked.")
+    row.revoked_at = utcnow()
+    audit.record(
+        session,
+        ctx,
+        "auth.logout",
+        target_type="user",
+        target_id=row.user_id,
+        payload={"token_id": row.id},
+    )
+
+
+def revoke_all_tokens(session: Session, user_id: int) -> int:
+    """Revoke every live token of a user; returns how many were revoked."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,181 @@
+"""The `vouch` command line."""
+
+import getpass
+import json
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from app import migrate as migrations
+from app.audit.service import Actor, AuditContext, verify_chain
+from app.config import get_settings
+from app.db import Database, session_scope
+from app.errors import AppError
+from app.topics.schemas import TopicCreate
+from app.topics.service import create_topic
+from app.users.models import Role
+from app.users.schemas import UserCreate
+from app.users.service import create_user
+
+app = typer.Typer(
+    help="Vouch: questions answered by colleagues, validated by experts.", no_args_is_help=True
+)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+topics_app = typer.Typer(help="Manage topics.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(topics_app, name="topics")
+app.add_typer(audit_app, name="audit")
+
+
+def cli_context() -> AuditContext:
+    """Changes made from the command line are audited as the operator at the console."""
+    return AuditContext(
+        actor=Actor(None, f"cli:{getpass.getuser()}", ("system",)), user_agent="vouch-cli"
+    )
+
+
+def _database() -> Database:
+    return Database(get_settings().database_url)
+
+
+def _fail(exc: AppError) -> None:
+    typer.secho(f"error: {exc.detail}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Run the HTTP API (docs at /docs)."""
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    migrations.upgrade(get_settings().database_url)
+    typer.echo("database is at the latest schema")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+    topic: Annotated[list[str] | None, typer.Option(help="Expert topic slug; repeatable.")] = None,
+    display_name: Annotated[str | None, typer.Option(help="Shown next to posts.")] = None,
+    password: Annotated[
+        str | None, typer.Option(envvar="VOUCH_PASSWORD", help="Prompted for when not given.")
+    ] = None,
+) -> None:
+    """Create a user (the first admin, typically)."""
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        data = UserCreate(
+            username=username,
+            display_name=display_name or username,
+            password=password,
+            roles=role,
+            expert_topics=topic or [],
+        )
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+    db = _database()
+    try:
+        with session_scope(db) as session:
+            user = create_user(session, cli_context(), data)
+            typer.echo(f"created user {user.username} (id {user.id}) with roles {user.roles}")
+    except AppError as exc:
+        _fail(exc)
+    finally:
+        db.dispose()
+
+
+@topics_app.command("create")
+def topics_create(
+    slug: Annotated[str, typer.Option(help="Short lowercase name used in URLs.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    description: Annotated[str, typer.Option(help="What belongs here.")] = "",
+    required_endorsements: Annotated[int, typer.Option(help="Distinct experts to endorse.")] = 1,
+    review_interval_days: Annotated[
+        int | None, typer.Option(help="Endorsements go stale after this many days.")
+    ] = None,
+) -> None:
+    """Create a topic."""
+    try:
+        data = TopicCreate(
+            slug=slug,
+            name=name,
+            description=description,
+            required_endorsements=required_endorsements,
+            review_interval_days=review_interval_days,
+        )
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+    db = _database()
+    try:
+        with session_scope(db) as session:
+            topic = create_topic(session, cli_context(), data)
+            typer.echo(f"created topic {topic.slug} (id {topic.id})")
+    except AppError as exc:
+        _fail(exc)
+    finally:
+        db.dispose()
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit chain; exit 1 and name the first bad seq when it is broken."""
+    db = _database()
+    try:
+        with db.session(write=False) as session:
+            report = verify_chain(session)
+    finally:
+        db.dispose()
+    typer.echo(json.dumps(report.as_dict()))
+    if not report.ok:
+        typer.secho(
+            f"audit chain BROKEN at seq {report.first_bad_seq}: {report.reason}",
+            err=True,
+            fg=typer.colors.RED,
+        )
+        raise typer.Exit(code=1)
+    typer.echo(f"audit chain intact: {report.events_checked} events", err=True)
+
+
+@app.command()
+def demo() -> None:
+    """Create demo users and content (idempotent) and print how to log in."""
+    from app.demo import DEMO_USERS, seed
+
+    settings = get_settings()
+    if settings.environment == "production":
+        typer.secho("refusing to create demo users in production", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2)
+    db = _database()
+    try:
+        with session_scope(db) as session:
+            created = seed(session, cli_context())
+    finally:
+        db.dispose()
+    typer.echo("demo content " + ("created" if created else "already present"))
+    typer.echo("demo users (username / password / roles):")
+    for user in DEMO_USERS:
+        topics = f" of {', '.join(user.expert_topics)}" if user.expert_topics else ""
+        typer.echo(f"  {user.username:<10} {user.password:<16} {', '.join(user.roles)}{topics}")

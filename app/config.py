@@ -1,0 +1,48 @@
+"""Settings read from `VOUCH_` environment variables and an optional `.env` file."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-in-production"
+
+
+class Settings(BaseSettings):
+    """Every tunable of the service; one instance per process (see `get_settings`)."""
+
+    model_config = SettingsConfigDict(env_prefix="VOUCH_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///var/vouch.db"
+    meili_url: str = "http://127.0.0.1:7700"
+    meili_key: str = ""
+    secret_key: str = DEFAULT_SECRET
+    token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=60 * 24 * 30)
+    log_level: str = "INFO"
+
+    wrong_answer_threshold: int = Field(default=2, ge=1)
+    topic_window_days: int = Field(default=30, ge=1)
+    topic_wrong_rate: float = Field(default=0.4, gt=0, le=1)
+    topic_min_reviewed: int = Field(default=5, ge=1)
+
+    login_attempts_per_minute: int = Field(default=10, ge=1)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    cors_origins: list[str] = []
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> "Settings":
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("VOUCH_SECRET_KEY must be set to a private value in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,117 @@
+"""Request-scoped dependencies: settings, the session, the current user and roles."""
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor, AuditContext
+from app.auth import service as auth_service
+from app.config import Settings
+from app.db import Database
+from app.errors import AppError, Forbidden, NotAuthenticated
+from app.users.models import Role, User
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's one session: it commits once when the handler succeeds.
+
+    An `AppError` marked `keep_changes` (a failed login) still commits what the
+    handler recorded; every other error rolls everything back.
+    """
+    db = get_database(request)
+    with db.session(write=request.method not in SAFE_METHODS) as session:
+        try:
+            yield session
+        except AppError as exc:
+            if exc.keep_changes:
+                session.commit()
+            else:
+                session.rollback()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        else:
+            session.commit()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# "function" scope: the commit happens before the response is sent, so a client
+# never sees success for a write that then failed to commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="The access token from POST /auth/token.")
+
+
+def bearer_credentials(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> HTTPAuthorizationCredentials:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated()
+    return credentials
+
+
+def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials, Depends(bearer_credentials)],
+) -> User:
+    return auth_service.user_for_token(session, settings, credentials.credentials)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: Role) -> Any:
+    """A dependency that yields the current user when they hold one of `roles`."""
+
+    def check(user: CurrentUser) -> User:
+        if not user.has_role(*roles):
+            allowed = ", ".join(roles)
+            raise Forbidden(f"This action needs one of the roles: {allowed}.")
+        return user
+
+    return Depends(check)
+
+
+Admin = Annotated[User, require_role(Role.admin)]
+Contributor = Annotated[User, require_role(Role.rep, Role.expert, Role.admin)]
+ComplianceOfficer = Annotated[User, require_role(Role.compliance)]
+
+
+def request_context(request: Request) -> AuditContext:
+    """The request facts an audit event carries, with no actor yet."""
+    return AuditContext(
+        request_id=getattr(request.state, "request_id", None),
+        client_ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+RequestContext = Annotated[AuditContext, Depends(request_context)]
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.id, user.username, tuple(user.roles))
+
+
+def audit_context(ctx: RequestContext, user: CurrentUser) -> AuditContext:
+    return ctx.as_actor(actor_of(user))
+
+
+AuditCtx = Annotated[AuditContext, Depends(audit_context)]

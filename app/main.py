@@ -1,0 +1,61 @@
+"""The application factory."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from app import health, problem_handlers
+from app.answers.router import router as answers_router
+from app.auth.router import router as auth_router
+from app.comments.router import router as comments_router
+from app.config import Settings, get_settings
+from app.db import Database
+from app.middleware import RequestContextMiddleware
+from app.questions.router import router as questions_router
+from app.topics.router import router as topics_router
+from app.users.router import router as users_router
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for domain in (
+        health.router,
+        auth_router,
+        users_router,
+        topics_router,
+        questions_router,
+        answers_router,
+        comments_router,
+    ):
+        router.include_router(domain)
+    return router
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the API; tests pass their own settings and database."""
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    db = database or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            db.dispose()
+
+    app = FastAPI(
+        title="Vouch",
+        version="0.1.0",
+        summary="Questions answered by colleagues, validated by experts.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    problem_handlers.install(app)
+    app.include_router(api_router())
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

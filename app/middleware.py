@@ -1,0 +1,140 @@
+"""ASGI middleware: request ids, body limits, content types, and a last-resort 500."""
+
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import problem_body
+
+log = logging.getLogger("vouch.http")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (echoed as `X-Request-ID`) and guards request bodies.
+
+    A body larger than `max_body_bytes` gets 413, a body that is not JSON gets
+    415, and any exception that escapes the application becomes a 500 problem
+    that still carries the request id, so a user can quote it to support.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        async def problem(status: int, slug: str, title: str, detail: str) -> None:
+            body = json.dumps(problem_body(status, slug, title, detail)).encode()
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send_with_id({"type": "http.response.body", "body": body})
+
+        rejection = self._reject_body(scope)
+        if rejection is not None:
+            await problem(*rejection)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except _TooLarge:
+            if not started:
+                await problem(*self._too_large())
+        except Exception:
+            log.exception("unhandled error in request %s", request_id)
+            if not started:
+                await problem(
+                    500,
+                    "internal-error",
+                    "Internal error",
+                    f"Something went wrong on our side; quote request id {request_id}.",
+                )
+
+    def _too_large(self) -> tuple[int, str, str, str]:
+        return (
+            413,
+            "payload-too-large",
+            "Request body too large",
+            f"Request bodies are limited to {self.max_body_bytes} bytes.",
+        )
+
+    def _reject_body(self, scope: Scope) -> tuple[int, str, str, str] | None:
+        if scope["method"] not in _BODY_METHODS:
+            return None
+        length_header = _header(scope, b"content-length")
+        try:
+            length: Any = int(length_header) if length_header is not None else None
+        except ValueError:
+            return 400, "bad-request", "Bad request", "Content-Length is not a number."
+        if length is not None and length > self.max_body_bytes:
+            return self._too_large()
+        has_body = length is None and _header(scope, b"transfer-encoding") is not None
+        if (has_body or (length or 0) > 0) and not _is_json(_header(scope, b"content-type")):
+            return (
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "Request bodies must be JSON (Content-Type: application/json).",
+            )
+        return None

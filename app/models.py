@@ -1,0 +1,28 @@
+"""Imports every model so `Base.metadata` knows the whole schema (Alembic, tests)."""
+
+from app.answers.models import Answer, AnswerRevision, Vote
+from app.audit.models import AuditEvent, AuditHead
+from app.auth.models import ApiToken, LoginAttempt
+from app.comments.models import Comment
+from app.db import Base
+from app.questions.models import Question, QuestionRevision, QuestionTag
+from app.topics.models import Topic
+from app.users.models import User, user_expert_topics
+
+__all__ = [
+    "Answer",
+    "AnswerRevision",
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "Comment",
+    "LoginAttempt",
+    "Question",
+    "QuestionRevision",
+    "QuestionTag",
+    "Topic",
+    "User",
+    "Vote",
+    "user_expert_topics",
+]

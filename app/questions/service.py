@@ -1,0 +1,181 @@
+"""Asking, editing, deleting and listing questions."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from app.audit import service as audit
+from app.audit.service import AuditContext
+from app.db import utcnow
+from app.errors import Forbidden, InvalidInput, NotFound
+from app.pagination import decode_cursor
+from app.questions.models import Question, QuestionRevision, QuestionTag
+from app.questions.schemas import QuestionCreate, QuestionUpdate
+from app.topics.models import Topic
+from app.users.models import Role, User
+
+EDITABLE = ("title", "body", "tags")
+
+
+def snapshot(question: Question) -> dict[str, Any]:
+    """Everything needed to re-create the question as it stands."""
+    return {
+        "title": question.title,
+        "body": question.body,
+        "tags": question.tags,
+        "topic_id": question.topic_id,
+        "author_id": question.author_id,
+        "status": question.status,
+        "revision": question.revision,
+    }
+
+
+def _keep_revision(session: Session, question: Question, editor: User) -> None:
+    session.add(
+        QuestionRevision(
+            question_id=question.id,
+            number=question.revision,
+            title=question.title,
+            body=question.body,
+            tags=question.tags,
+            editor_id=editor.id,
+        )
+    )
+
+
+def create_question(
+    session: Session, ctx: AuditContext, author: User, data: QuestionCreate
+) -> Question:
+    topic = session.execute(select(Topic).where(Topic.slug == data.topic)).scalar_one_or_none()
+    if topic is None:
+        raise InvalidInput(
+            f"Unknown topic {data.topic!r}.",
+            errors=[{"field": "body.topic", "message": f"unknown topic {data.topic!r}"}],
+        )
+    question = Question(topic=topic, author=author, title=data.title, body=data.body, revision=1)
+    question.tags = data.tags
+    session.add(question)
+    session.flush()
+    _keep_revision(session, question, author)
+    audit.record(
+        session,
+        ctx,
+        "question.create",
+        target_type="question",
+        target_id=question.id,
+        payload={"after": {**snapshot(question), "topic": topic.slug}},
+    )
+    return question
+
+
+def get_question(session: Session, question_id: int) -> Question:
+    """A live (not tombstoned) question with its topic and author; 404 otherwise."""
+    question = session.execute(
+        select(Question)
+        .options(joinedload(Question.topic), joinedload(Question.author))
+        .where(Question.id == question_id, Question.deleted_at.is_(None))
+    ).scalar_one_or_none()
+    if question is None:
+        raise NotFound(f"No question with id {question_id}.")
+    return question
+
+
+def check_may_edit(user: User, author_id: int) -> None:
+    """Authors edit their own content; admins edit anyone's."""
+    if user.id != author_id and Role.admin not in user.roles:
+        raise Forbidden("Only the author or an admin may change this.")
+
+
+def update_question(
+    session: Session, ctx: AuditContext, editor: User, question: Question, data: QuestionUpdate
+) -> Question:
+    check_may_edit(editor, question.author_id)
+    changes = {
+        name: value
+        for name, value in data.model_dump(exclude_unset=True, exclude_none=True).items()
+        if getattr(question, name) != value
+    }
+    if not changes:
+        return question
+    before = {name: getattr(question, name) for name in changes}
+    for name, value in changes.items():
+        setattr(question, name, value)
+    question.revision += 1
+    question.updated_at = utcnow()
+    session.flush()
+    _keep_revision(session, question, editor)
+    audit.record(
+        session,
+        ctx,
+        "question.update",
+        target_type="question",
+        target_id=question.id,
+        payload={"before": before, "after": changes, "revision": question.revision},
+    )
+    return question
+
+
+def delete_question(session: Session, ctx: AuditContext, user: User, question: Question) -> None:
+    check_may_edit(user, question.author_id)
+    before = snapshot(question)
+    question.deleted_at = utcnow()
+    question.deleted_by_id = user.id
+    session.flush()
+    audit.record(
+        session,
+        ctx,
+        "question.delete",
+        target_type="question",
+        target_id=question.id,
+        payload={"before": before},
+    )
+
+
+def list_questions(
+    session: Session,
+    *,
+    limit: int,
+    cursor: str | None,
+    topic: str | None = None,
+    tag: str | None = None,
+    status: str | None = None,
+    author: str | None = None,
+) -> list[Question]:
+    """Newest first, `limit + 1` rows so the caller can tell whether a next page exists."""
+    after = decode_cursor(cursor)
+    query = (
+        select(Question)
+        .options(joinedload(Question.topic), joinedload(Question.author))
+        .where(Question.deleted_at.is_(None))
+        .order_by(Question.id.desc())
+        .limit(limit + 1)
+    )
+    if after is not None:
+        query = query.where(Question.id < after)
+    if topic is not None:
+        query = query.join(Topic, Question.topic_id == Topic.id).where(Topic.slug == topic)
+    if author is not None:
+        query = query.join(User, Question.author_id == User.id).where(User.username == author)
+    if tag is not None:
+        query = query.where(
+            Question.id.in_(select(QuestionTag.question_id).where(QuestionTag.tag == tag))
+        )
+    if status is not None:
+        query = query.where(Question.status == status)
+    return list(session.execute(query).scalars())
+
+
+def list_revisions(
+    session: Session, question: Question, limit: int, cursor: str | None
+) -> list[QuestionRevision]:
+    """Oldest first: revision 1 is the question as originally asked."""
+    after = decode_cursor(cursor) or 0
+    return list(
+        session.execute(
+            select(QuestionRevision)
+            .where(QuestionRevision.question_id == question.id, QuestionRevision.number > after)
+            .order_by(QuestionRevision.number)
+            .limit(limit + 1)
+        ).scalars()
+    )

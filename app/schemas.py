@@ -1,0 +1,35 @@
+"""Schema building blocks shared by every domain."""
+
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+
+class RequestModel(BaseModel):
+    """A request body: unknown fields are rejected, so privileged fields cannot be smuggled."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", max_length=63)]
+Username = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{2,63}$", min_length=3, max_length=64)
+]
+
+
+class UserSummary(ResponseModel):
+    """How a person appears next to what they wrote."""
+
+    id: int
+    username: str
+    display_name: str
+
+
+# Ids are 32-bit on PostgreSQL; a larger number can only be a miss, never a row.
+MAX_ID = 2_147_483_647
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]

@@ -1,0 +1,212 @@
+"""A private, throw-away PostgreSQL server for tests and benchmarks."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pwd
+import re
+import shlex
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+DATABASE = "vouch_test"
+SERVER_USER = "nobody"  # PostgreSQL refuses to run as root, so root hands the server to this user.
+_NOT_FOUND = "PostgreSQL server binaries not found; install the postgresql package"
+
+
+class PostgresNotFound(RuntimeError):
+    """The PostgreSQL server binaries (initdb, pg_ctl) could not be located."""
+
+
+class PostgresStartError(RuntimeError):
+    """The ephemeral server could not be initialised or started."""
+
+
+def find_bindir() -> Path:
+    """Return the folder holding initdb and pg_ctl, or raise PostgresNotFound.
+
+    Order: $VOUCH_PG_BINDIR, `pg_config --bindir`, the highest /usr/lib/postgresql/*/bin,
+    then the folder of `initdb` on PATH.
+    """
+    if env := os.environ.get("VOUCH_PG_BINDIR"):
+        if (Path(env) / "initdb").is_file():
+            return Path(env)
+        raise PostgresNotFound(f"{_NOT_FOUND} (VOUCH_PG_BINDIR={env} has no initdb)")
+    if pg_config := shutil.which("pg_config"):
+        try:
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        if out and (Path(out) / "initdb").is_file():
+            return Path(out)
+    debian = [
+        p
+        for p in Path("/usr/lib/postgresql").glob("*/bin")
+        if re.fullmatch(r"\d+(\.\d+)*", p.parent.name) and (p / "initdb").is_file()
+    ]
+    if debian:
+        return max(debian, key=lambda p: tuple(int(n) for n in p.parent.name.split(".")))
+    if initdb := shutil.which("initdb"):
+        # Resolve symlinks: pg_ctl lives next to the real initdb, not necessarily next to the link.
+        return Path(initdb).resolve().parent
+    raise PostgresNotFound(_NOT_FOUND)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no server log)"
+
+
+class EphemeralPostgres:
+    """A PostgreSQL server in its own temp folder: 127.0.0.1 only, trust auth, no durability.
+
+    Use as `with EphemeralPostgres() as pg: create_engine(pg.url)`; the server and its folder
+    are gone after the block (or at interpreter exit, whichever comes first).
+    """
+
+    def __init__(self, bindir: Path | None = None) -> None:
+        self._bindir = bindir
+        self._dir: Path | None = None
+        self._port: int | None = None
+        self._running = False
+
+    @property
+    def port(self) -> int:
+        """The TCP port the server listens on (kept after stop() for diagnostics)."""
+        if self._port is None:
+            raise RuntimeError("EphemeralPostgres has not been started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """SQLAlchemy URL of the `vouch_test` database."""
+        return self._url(DATABASE)
+
+    @property
+    def directory(self) -> Path | None:
+        """The temp folder holding data, log and socket; None when not started or stopped."""
+        return self._dir
+
+    def _url(self, name: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def _as_server_user(self, argv: list[str]) -> list[str]:
+        if os.geteuid() != 0:
+            return argv
+        if runuser := shutil.which("runuser"):
+            return [runuser, "-u", SERVER_USER, "--", *argv]
+        user = pwd.getpwnam(SERVER_USER)
+        if setpriv := shutil.which("setpriv"):
+            ids = [f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+            return [setpriv, *ids, "--", *argv]
+        if su := shutil.which("su"):
+            return [su, "-s", "/bin/sh", SERVER_USER, "-c", shlex.join(argv)]
+        raise PostgresStartError("running as root needs runuser, setpriv or su to drop privileges")
+
+    def _run(self, argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+        # cwd: the server user may not be allowed into the caller's working directory.
+        argv = self._as_server_user(argv)
+        return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+    def _hand_to_server_user(self, base: Path) -> None:
+        user = pwd.getpwnam(SERVER_USER)
+        for parent in base.parents:
+            if not parent.stat().st_mode & stat.S_IXOTH and parent.stat().st_uid != user.pw_uid:
+                raise PostgresStartError(
+                    f"{parent} is not traversable by {SERVER_USER}; set TMPDIR to e.g. /tmp"
+                )
+        os.chown(base, user.pw_uid, user.pw_gid)
+
+    def start(self) -> EphemeralPostgres:
+        """Create, initialise and start the server with database `vouch_test`; return self.
+
+        Calling it on a started instance does nothing. On failure everything is cleaned up and
+        PostgresStartError carries the tail of the server log.
+        """
+        if self._dir is not None:
+            return self
+        bindir = self._bindir = self._bindir or find_bindir()
+        base = self._dir = Path(tempfile.mkdtemp(prefix="vouch-pg-"))
+        atexit.register(self.stop)
+        data, log = base / "data", base / "log"
+        try:
+            if os.geteuid() == 0:
+                self._hand_to_server_user(base)
+            initdb = [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
+            init = self._run([*initdb, "--encoding=UTF8", "--locale=C", "--no-sync"], base)
+            if init.returncode != 0:
+                raise PostgresStartError(f"initdb failed:\n{init.stdout}\n{init.stderr}")
+            self._running = True  # from here on stop() must try to halt a server
+            for _ in range(3):  # another process may grab the free port before the server does
+                self._port = _free_port()
+                opts = (
+                    f"-p {self._port} -k {shlex.quote(str(base))} -c listen_addresses=127.0.0.1"
+                    " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                    " -c max_connections=200"
+                )
+                ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-t", "30"]
+                started = self._run([*ctl, "-o", opts, "-w", "start"], base)
+                if started.returncode == 0 or "already in use" not in _tail(log):
+                    break
+            if started.returncode != 0:
+                raise PostgresStartError(
+                    f"pg_ctl start failed: {started.stderr.strip()}\nserver log:\n{_tail(log)}"
+                )
+            self.create_database(DATABASE)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def create_database(self, name: str) -> str:
+        """Create an empty database `name` owned by postgres; return its SQLAlchemy URL."""
+        if not self._running:
+            raise RuntimeError("EphemeralPostgres is not running")
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self._url(name)
+
+    def stop(self) -> None:
+        """Kill the server immediately and delete its folder; safe to call any number of times."""
+        base, self._dir = self._dir, None
+        if base is None:
+            return
+        atexit.unregister(self.stop)
+        if self._running:
+            self._running = False
+            data, pg_ctl = base / "data", Path(self._bindir or find_bindir(), "pg_ctl")
+            halt = self._run([str(pg_ctl), "-D", str(data), "-m", "immediate", "stop"], base)
+            if halt.returncode != 0:
+                # Last resort so no orphan postmaster outlives its deleted data folder.
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    pid = int((data / "postmaster.pid").read_text().split()[0])
+                    os.kill(pid, signal.SIGQUIT)
+        shutil.rmtree(base, ignore_errors=True)
+
+    def __enter__(self) -> EphemeralPostgres:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
