@@ -9,6 +9,7 @@ import uvicorn
 
 from app import migrate as migrations
 from app.audit.service import Actor, AuditContext, verify_chain
+from app.auth import passwords
 from app.config import get_settings
 from app.db import Database, session_scope
 from app.errors import AppError
@@ -37,7 +38,9 @@ def cli_context() -> AuditContext:
 
 
 def _database() -> Database:
-    return Database(get_settings().database_url)
+    settings = get_settings()
+    passwords.configure(settings.argon2_time_cost, settings.argon2_memory_kib)
+    return Database(settings.database_url)
 
 
 def _fail(exc: AppError) -> None:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     topic_min_reviewed: int = Field(default=5, ge=1)
 
     login_attempts_per_minute: int = Field(default=10, ge=1)
+    # argon2id cost of new password hashes (RFC 9106's second recommended option).
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=64 * 1024, ge=8)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     cors_origins: list[str] = []
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from app import health, problem_handlers
 from app.answers.router import router as answers_router
+from app.auth import passwords
 from app.auth.router import router as auth_router
 from app.comments.router import router as comments_router
 from app.config import Settings, get_settings
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper())
     db = database or Database(settings.database_url)
+    passwords.configure(settings.argon2_time_cost, settings.argon2_memory_kib)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -26,6 +26,11 @@ def token_digest(settings: Settings, token: str) -> str:
 
 
 def _check_rate_limit(session: Session, settings: Settings, username: str, client_ip: str) -> None:
+    """Refuse further attempts after too many recent failures for the account or the client.
+
+    Only failures count: people behind one office address logging in successfully
+    must not lock each other out.
+    """
     since = utcnow() - RATE_WINDOW
     limit = settings.login_attempts_per_minute
     for column, value, scope in (
@@ -34,7 +39,9 @@ def _check_rate_limit(session: Session, settings: Settings, username: str, clien
     ):
         count, oldest = session.execute(
             select(func.count(), func.min(LoginAttempt.attempted_at)).where(
-                column == value, LoginAttempt.attempted_at > since
+                column == value,
+                LoginAttempt.attempted_at > since,
+                LoginAttempt.succeeded.is_(False),
             )
         ).one()
         if count >= limit:

@@ -178,15 +178,25 @@ class EphemeralPostgres:
             raise
         return self
 
-    def create_database(self, name: str) -> str:
-        """Create an empty database `name` owned by postgres; return its SQLAlchemy URL."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Create database `name` (empty, or a copy of `template`); return its SQLAlchemy URL."""
         if not self._running:
             raise RuntimeError("EphemeralPostgres is not running")
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
         ) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if template is not None:
+                statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+            conn.execute(statement)
         return self._url(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop database `name`, closing any connection still open to it."""
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def stop(self) -> None:
         """Kill the server immediately and delete its folder; safe to call any number of times."""

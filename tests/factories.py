@@ -1,0 +1,91 @@
+"""Small factories: people who can log in, topics, and threads built through the API."""
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from app.audit.service import Actor, AuditContext
+from app.db import Database, session_scope
+from app.topics.models import Topic
+from app.topics.schemas import TopicCreate
+from app.topics.service import create_topic
+from app.users.schemas import UserCreate
+from app.users.service import create_user
+
+SETUP = AuditContext(actor=Actor(None, "test-setup", ("system",)))
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Person:
+    id: int
+    username: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class People:
+    """Creates users directly and logs them in through POST /auth/token."""
+
+    def __init__(self, client: TestClient, db: Database) -> None:
+        self.client = client
+        self.db = db
+        self._seq = itertools.count(1)
+
+    def topic(self, slug: str | None = None, **fields: Any) -> str:
+        slug = slug or f"topic-{next(self._seq)}"
+        with session_scope(self.db) as session:
+            existing = session.query(Topic).filter_by(slug=slug).one_or_none()
+            if existing is None:
+                create_topic(session, SETUP, TopicCreate(slug=slug, name=slug.title(), **fields))
+        return slug
+
+    def make(
+        self, *roles: str, topics: tuple[str, ...] = (), username: str | None = None
+    ) -> Person:
+        username = username or f"{roles[0] if roles else 'user'}{next(self._seq)}"
+        for slug in topics:
+            self.topic(slug)
+        with session_scope(self.db) as session:
+            user = create_user(
+                session,
+                SETUP,
+                UserCreate(
+                    username=username,
+                    display_name=username.title(),
+                    password=PASSWORD,
+                    roles=list(roles or ("rep",)),
+                    expert_topics=list(topics),
+                ),
+            )
+            user_id = user.id
+        return Person(user_id, username, self.login(username))
+
+    def login(self, username: str, password: str = PASSWORD) -> str:
+        response = self.client.post(
+            "/auth/token", json={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+
+def ask(client: TestClient, person: Person, topic: str, **fields: Any) -> dict[str, Any]:
+    body = {"title": "How do I handle a lapsed policy?", "body": "Details here.", "topic": topic}
+    response = client.post("/questions", json={**body, **fields}, headers=person.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def answer(
+    client: TestClient, person: Person, question_id: int, body: str = "An answer."
+) -> dict[str, Any]:
+    response = client.post(
+        f"/questions/{question_id}/answers", json={"body": body}, headers=person.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())

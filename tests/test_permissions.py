@@ -1,0 +1,181 @@
+"""Every route by every role (and anonymous) answers as the spec's permission table says.
+
+A route added to the API without an entry in ROUTES makes
+`test_every_route_has_a_permission_entry` fail, so nothing escapes the matrix.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import People, Person, answer, ask
+
+ROLES = ("rep", "expert", "compliance", "admin")
+ALL = frozenset(ROLES)
+CONTRIBUTORS = frozenset({"rep", "expert", "admin"})
+ADMIN = frozenset({"admin"})
+PUBLIC = None  # no authentication at all
+
+
+@dataclass
+class World:
+    """A topic, one person per role, and for each contributor a question and answer of their own."""
+
+    people: dict[str, Person]
+    other: Person  # a rep whose content nobody in `people` owns
+    questions: dict[str, int]
+    answers: dict[str, int]
+    others_question: int
+    others_answer: int
+
+    def own_question(self, role: str) -> int:
+        return self.questions.get(role, self.others_question)
+
+    def own_answer(self, role: str) -> int:
+        return self.answers.get(role, self.others_answer)
+
+
+Request = tuple[str, dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Route:
+    allowed: frozenset[str] | None
+    build: Callable[[World, str], Request]
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/healthz"): Route(PUBLIC, lambda w, r: ("/healthz", None)),
+    ("GET", "/readyz"): Route(PUBLIC, lambda w, r: ("/readyz", None)),
+    ("POST", "/auth/token"): Route(
+        PUBLIC,
+        lambda w, r: (
+            "/auth/token",
+            {"username": w.other.username, "password": "correct horse battery"},
+        ),
+    ),
+    ("POST", "/auth/logout"): Route(ALL, lambda w, r: ("/auth/logout", None)),
+    ("GET", "/me"): Route(ALL, lambda w, r: ("/me", None)),
+    ("GET", "/users"): Route(ADMIN, lambda w, r: ("/users", None)),
+    ("POST", "/users"): Route(
+        ADMIN,
+        lambda w, r: (
+            "/users",
+            {
+                "username": f"new-{r}",
+                "display_name": "New",
+                "password": "a-long-password",
+                "roles": ["rep"],
+            },
+        ),
+    ),
+    ("PATCH", "/users/{user_id}"): Route(
+        ADMIN, lambda w, r: (f"/users/{w.other.id}", {"display_name": f"Renamed by {r}"})
+    ),
+    ("GET", "/topics"): Route(ALL, lambda w, r: ("/topics", None)),
+    ("POST", "/topics"): Route(ADMIN, lambda w, r: ("/topics", {"slug": f"t-{r}", "name": "T"})),
+    ("PATCH", "/topics/{slug}"): Route(
+        ADMIN, lambda w, r: ("/topics/claims", {"description": f"set by {r}"})
+    ),
+    ("POST", "/questions"): Route(
+        CONTRIBUTORS,
+        lambda w, r: (
+            "/questions",
+            {"title": "A question long enough", "body": "Body.", "topic": "claims"},
+        ),
+    ),
+    ("GET", "/questions"): Route(ALL, lambda w, r: ("/questions", None)),
+    ("GET", "/questions/{question_id}"): Route(
+        ALL, lambda w, r: (f"/questions/{w.others_question}", None)
+    ),
+    ("PATCH", "/questions/{question_id}"): Route(
+        CONTRIBUTORS, lambda w, r: (f"/questions/{w.own_question(r)}", {"body": f"Edited by {r}."})
+    ),
+    ("DELETE", "/questions/{question_id}"): Route(
+        CONTRIBUTORS, lambda w, r: (f"/questions/{w.own_question(r)}", None)
+    ),
+    ("GET", "/questions/{question_id}/revisions"): Route(
+        ALL, lambda w, r: (f"/questions/{w.others_question}/revisions", None)
+    ),
+    ("POST", "/questions/{question_id}/answers"): Route(
+        CONTRIBUTORS,
+        lambda w, r: (f"/questions/{w.others_question}/answers", {"body": "An answer."}),
+    ),
+    ("POST", "/questions/{question_id}/comments"): Route(
+        CONTRIBUTORS,
+        lambda w, r: (f"/questions/{w.others_question}/comments", {"body": "A comment."}),
+    ),
+    ("PATCH", "/answers/{answer_id}"): Route(
+        CONTRIBUTORS, lambda w, r: (f"/answers/{w.own_answer(r)}", {"body": f"Edited by {r}."})
+    ),
+    ("DELETE", "/answers/{answer_id}"): Route(
+        CONTRIBUTORS, lambda w, r: (f"/answers/{w.own_answer(r)}", None)
+    ),
+    ("GET", "/answers/{answer_id}/revisions"): Route(
+        ALL, lambda w, r: (f"/answers/{w.others_answer}/revisions", None)
+    ),
+    ("POST", "/answers/{answer_id}/votes"): Route(
+        CONTRIBUTORS, lambda w, r: (f"/answers/{w.others_answer}/votes", {"value": 1})
+    ),
+    ("POST", "/answers/{answer_id}/comments"): Route(
+        CONTRIBUTORS, lambda w, r: (f"/answers/{w.others_answer}/comments", {"body": "A comment."})
+    ),
+}
+
+
+def api_routes(client: TestClient) -> set[tuple[str, str]]:
+    schema = client.get("http://testserver/openapi.json").json()
+    prefix = "/api/v1"
+    return {
+        (method.upper(), path.removeprefix(prefix))
+        for path, operations in schema["paths"].items()
+        for method in operations
+    }
+
+
+def build_world(client: TestClient, people: People) -> World:
+    people.topic("claims")
+    cast = {
+        role: people.make(role, topics=("claims",) if role == "expert" else ()) for role in ROLES
+    }
+    other = people.make("rep", username="other-rep")
+    others_question = ask(client, other, "claims")["id"]
+    others_answer = answer(client, other, others_question)["id"]
+    questions = {r: ask(client, cast[r], "claims")["id"] for r in CONTRIBUTORS}
+    answers = {r: answer(client, cast[r], others_question)["id"] for r in CONTRIBUTORS}
+    return World(cast, other, questions, answers, others_question, others_answer)
+
+
+def test_every_route_has_a_permission_entry(client: TestClient) -> None:
+    routes = api_routes(client)
+    assert routes - set(ROUTES) == set(), "routes missing from the permission matrix"
+    assert set(ROUTES) - routes == set(), "matrix entries for routes that no longer exist"
+
+
+@pytest.mark.parametrize("route_key", sorted(ROUTES), ids=lambda k: f"{k[0]} {k[1]}")
+def test_route_answers_each_role_as_the_table_says(
+    client: TestClient, people: People, route_key: tuple[str, str]
+) -> None:
+    method, _ = route_key
+    route = ROUTES[route_key]
+    world = build_world(client, people)
+    outcomes = {}
+    for role in (None, *ROLES):
+        path, body = route.build(world, role or "anonymous")
+        headers = world.people[role].headers if role else {}
+        response = client.request(method, path, json=body, headers=headers)
+        outcomes[role or "anonymous"] = response.status_code
+
+    expected = {}
+    for role in ("anonymous", *ROLES):
+        if route.allowed is PUBLIC:
+            expected[role] = "2xx"
+        elif role == "anonymous":
+            expected[role] = 401
+        else:
+            expected[role] = "2xx" if role in route.allowed else 403
+    actual = {role: "2xx" if 200 <= code < 300 else code for role, code in outcomes.items()}
+    assert actual == expected
