@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.audit import service as audit
 from app.audit.service import Actor, AuditContext
@@ -63,7 +63,9 @@ def login(
     """
     client_ip = ctx.client_ip or "unknown"
     _check_rate_limit(session, settings, username, client_ip)
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    user = session.execute(
+        select(User).options(selectinload(User.expert_topics)).where(User.username == username)
+    ).scalar_one_or_none()
     password_ok = verify_password(user.password_hash if user else None, password)
     reason = None
     if user is None:
@@ -104,7 +106,9 @@ def login(
 
 def _token_row(session: Session, settings: Settings, token: str) -> ApiToken | None:
     return session.execute(
-        select(ApiToken).where(ApiToken.token_hash == token_digest(settings, token))
+        select(ApiToken)
+        .options(joinedload(ApiToken.user).selectinload(User.expert_topics))
+        .where(ApiToken.token_hash == token_digest(settings, token))
     ).scalar_one_or_none()
 
 

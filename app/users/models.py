@@ -37,8 +37,9 @@ class User(Base):
     reputation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Loaded explicitly where needed, so authors shown beside posts cost no extra query.
     expert_topics: Mapped[list[Topic]] = relationship(
-        secondary=user_expert_topics, lazy="selectin", order_by=Topic.slug
+        secondary=user_expert_topics, lazy="raise", order_by=Topic.slug
     )
 
     def has_role(self, *roles: str) -> bool:

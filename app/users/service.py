@@ -1,7 +1,7 @@
 """Managing users: creation, roles and expert topics, activation."""
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.audit import service as audit
 from app.audit.service import AuditContext
@@ -60,7 +60,9 @@ def create_user(session: Session, ctx: AuditContext, data: UserCreate) -> User:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(
+        User, user_id, options=[selectinload(User.expert_topics)], populate_existing=True
+    )
     if user is None:
         raise NotFound(f"No user with id {user_id}.")
     return user
@@ -68,7 +70,9 @@ def get_user(session: Session, user_id: int) -> User:
 
 def list_users(session: Session, limit: int, cursor: str | None) -> list[User]:
     after = decode_cursor(cursor)
-    query = select(User).order_by(User.id).limit(limit + 1)
+    query = (
+        select(User).options(selectinload(User.expert_topics)).order_by(User.id).limit(limit + 1)
+    )
     if after is not None:
         query = query.where(User.id > after)
     return list(session.execute(query).scalars())
