@@ -1,0 +1,163 @@
+"""Every state change writes one chained audit event in its own transaction."""
+
+import itertools
+import json
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from app.audit.models import AuditEvent
+from app.audit.service import verify_chain
+from app.db import Database
+from tests.factories import PASSWORD, People, ask
+
+
+def events(db: Database) -> list[AuditEvent]:
+    with db.session(write=False) as session:
+        return list(session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars())
+
+
+def last_event(db: Database) -> AuditEvent:
+    return events(db)[-1]
+
+
+def test_asking_writes_one_event_with_request_facts(
+    client: TestClient, people: People, db: Database
+) -> None:
+    rep = people.make("rep")
+    topic = people.topic("claims")
+    before = len(events(db))
+    response = client.post(
+        "/questions",
+        json={"title": "What is the excess on glass?", "body": "Windscreen.", "topic": topic},
+        headers={**rep.headers, "User-Agent": "agent/1.0", "X-Request-ID": "req-123"},
+    )
+    assert response.status_code == 201
+    assert response.headers["x-request-id"] == "req-123"
+    new = events(db)[before:]
+    assert [e.action for e in new] == ["question.create"]
+    event = new[0]
+    assert (event.actor_id, event.actor_username, event.actor_roles) == (
+        rep.id,
+        rep.username,
+        ["rep"],
+    )
+    assert (event.target_type, event.target_id) == ("question", str(response.json()["id"]))
+    assert (event.request_id, event.user_agent, event.outcome) == (
+        "req-123",
+        "agent/1.0",
+        "success",
+    )
+    assert event.client_ip
+    assert event.payload["after"]["title"] == "What is the excess on glass?"
+
+
+def test_edit_event_holds_before_and_after(
+    client: TestClient, people: People, db: Database
+) -> None:
+    rep = people.make("rep")
+    question = ask(client, rep, people.topic("claims"), body="Original body.")
+    client.patch(f"/questions/{question['id']}", json={"body": "New body."}, headers=rep.headers)
+    event = last_event(db)
+    assert event.action == "question.update"
+    assert event.payload["before"] == {"body": "Original body."}
+    assert event.payload["after"] == {"body": "New body."}
+
+
+def test_failed_login_is_audited_and_kept_despite_the_401(
+    client: TestClient, people: People, db: Database
+) -> None:
+    rep = people.make("rep")
+    response = client.post("/auth/token", json={"username": rep.username, "password": "wrong-pass"})
+    assert response.status_code == 401
+    event = last_event(db)
+    assert (event.action, event.outcome) == ("auth.login", "failure")
+    assert event.payload == {"username": rep.username, "reason": "bad-password"}
+
+
+def test_unknown_user_login_is_audited_without_an_actor(client: TestClient, db: Database) -> None:
+    client.post("/auth/token", json={"username": "ghost", "password": "whatever1"})
+    event = last_event(db)
+    assert (event.action, event.outcome, event.actor_id) == ("auth.login", "failure", None)
+    assert event.payload["reason"] == "unknown-user"
+
+
+def test_logout_and_role_change_are_audited(
+    client: TestClient, people: People, db: Database
+) -> None:
+    admin, rep = people.make("admin"), people.make("rep")
+    people.topic("claims")
+    client.patch(
+        f"/users/{rep.id}",
+        json={"roles": ["expert"], "expert_topics": ["claims"]},
+        headers=admin.headers,
+    )
+    change = last_event(db)
+    assert change.action == "user.roles_change"
+    assert change.payload["before"] == {"roles": ["rep"], "expert_topics": []}
+    assert change.payload["after"] == {"roles": ["expert"], "expert_topics": ["claims"]}
+    client.post("/auth/logout", headers=admin.headers)
+    assert last_event(db).action == "auth.logout"
+
+
+def test_audit_trail_never_holds_passwords_or_tokens(
+    client: TestClient, people: People, db: Database
+) -> None:
+    rep = people.make("rep")
+    client.post("/auth/token", json={"username": rep.username, "password": "a-wrong-password"})
+    with db.engine.connect() as conn:
+        dump = json.dumps(
+            [list(map(str, row)) for row in conn.execute(text("SELECT * FROM audit_events"))]
+        )
+    assert PASSWORD not in dump
+    assert "a-wrong-password" not in dump
+    assert rep.token not in dump
+
+
+def test_chain_is_gap_free_and_linked(client: TestClient, people: People, db: Database) -> None:
+    rep = people.make("rep")
+    ask(client, rep, people.topic("claims"))
+    chain = events(db)
+    assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chain))
+    with db.session(write=False) as session:
+        report = verify_chain(session)
+    assert report.ok and report.head_seq == len(chain) and report.first_bad_seq is None
+
+
+def _tamper(db: Database, sql: str, **params: Any) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(text(sql), params)
+
+
+def _first_bad(db: Database) -> int | None:
+    with db.session(write=False) as session:
+        return verify_chain(session).first_bad_seq
+
+
+def test_verify_names_an_edited_event(client: TestClient, people: People, db: Database) -> None:
+    rep = people.make("rep")
+    ask(client, rep, people.topic("claims"))
+    ask(client, rep, "claims")
+    target = events(db)[-2].seq
+    _tamper(db, "UPDATE audit_events SET outcome = 'forged' WHERE seq = :s", s=target)
+    assert _first_bad(db) == target
+
+
+def test_verify_names_a_deleted_event(client: TestClient, people: People, db: Database) -> None:
+    rep = people.make("rep")
+    ask(client, rep, people.topic("claims"))
+    target = events(db)[2].seq
+    _tamper(db, "DELETE FROM audit_events WHERE seq = :s", s=target)
+    assert _first_bad(db) == target
+
+
+def test_verify_notices_events_cut_from_the_end(
+    client: TestClient, people: People, db: Database
+) -> None:
+    rep = people.make("rep")
+    ask(client, rep, people.topic("claims"))
+    head = events(db)[-1].seq
+    _tamper(db, "DELETE FROM audit_events WHERE seq = :s", s=head)
+    assert _first_bad(db) == head
