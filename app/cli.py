@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from app import migrate as migrations
+from app.audit.actions import render_markdown
 from app.audit.service import Actor, AuditContext, verify_chain
 from app.auth import passwords
 from app.config import get_settings
@@ -160,6 +161,12 @@ def audit_verify() -> None:
         )
         raise typer.Exit(code=1)
     typer.echo(f"audit chain intact: {report.events_checked} events", err=True)
+
+
+@audit_app.command("actions")
+def audit_actions() -> None:
+    """Print the audit vocabulary as Markdown (the source of docs/audit-actions.md)."""
+    typer.echo(render_markdown(), nl=False)
 
 
 @app.command()

@@ -6,6 +6,7 @@ import re
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_body
@@ -30,8 +31,15 @@ def _is_json(content_type: str | None) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from `receive` when a body without Content-Length outgrows the cap.
+
+    An HTTPException, because FastAPI re-raises those from body parsing (any other
+    error becomes a 400) and its handler then renders the 413 problem.
+    """
+
+    def __init__(self, max_body_bytes: int) -> None:
+        super().__init__(413, f"Request bodies are limited to {max_body_bytes} bytes.")
 
 
 class RequestContextMiddleware:
@@ -80,7 +88,7 @@ class RequestContextMiddleware:
             )
             await send_with_id({"type": "http.response.body", "body": body})
 
-        rejection = self._reject_body(scope)
+        rejection = self._reject_url(scope) or self._reject_body(scope)
         if rejection is not None:
             await problem(*rejection)
             return
@@ -93,7 +101,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self.max_body_bytes)
             return message
 
         try:
@@ -118,6 +126,12 @@ class RequestContextMiddleware:
             "Request body too large",
             f"Request bodies are limited to {self.max_body_bytes} bytes.",
         )
+
+    def _reject_url(self, scope: Scope) -> tuple[int, str, str, str] | None:
+        # No path or query value may hold NUL: PostgreSQL text cannot, so a lookup would fail.
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            return 400, "bad-request", "Bad request", "The URL contains a NUL character (%00)."
+        return None
 
     def _reject_body(self, scope: Scope) -> tuple[int, str, str, str] | None:
         if scope["method"] not in _BODY_METHODS:

@@ -10,6 +10,7 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from app.errors import InvalidCursor
+from app.schemas import MAX_ID
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -45,7 +46,8 @@ def decode_cursor(cursor: str | None) -> int | None:
         value: Any = json.loads(raw)["after"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise InvalidCursor("The cursor is not one this API issued.") from None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    # Beyond MAX_ID no key was ever issued, and the database cannot bind the number.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
         raise InvalidCursor("The cursor is not one this API issued.")
     return value
 

@@ -16,8 +16,10 @@ log = logging.getLogger("vouch.http")
 PROBLEM_JSON = "application/problem+json"
 
 _HTTP_PROBLEMS = {
+    400: ("bad-request", "Bad request"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Request body too large"),
 }
 
 

@@ -1,5 +1,7 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
 
 from app.questions.schemas import Body
 from app.schemas import RequestModel, ResponseModel, UserSummary
@@ -13,8 +15,15 @@ class AnswerUpdate(RequestModel):
     body: Body
 
 
+def _integer_only(value: object) -> object:
+    # Without this, Literal[1] also takes `true` and `1.0` as an up-vote.
+    if type(value) is not int:
+        raise ValueError("must be the integer 1 or -1")
+    return value
+
+
 class VoteCreate(RequestModel):
-    value: Literal[1, -1]
+    value: Annotated[Literal[1, -1], BeforeValidator(_integer_only)]
 
 
 class VoteOut(ResponseModel):

@@ -83,3 +83,23 @@ ACTIONS: dict[str, Action] = {
         "`before` (previous value or null) and `after` of `value`, the answer's new `score`.",
     ),
 }
+
+
+def render_markdown() -> str:
+    """The vocabulary as the Markdown page `docs/audit-actions.md`."""
+    lines = [
+        "# Audit actions",
+        "",
+        "Generated from `app/audit/actions.py` by `vouch audit actions`; do not edit by hand",
+        "(a test fails when this page and the code disagree).",
+        "",
+        "Every event also carries `seq`, `occurred_at`, the actor (id, username, roles),",
+        "`outcome`, the target (type and id), the request id, client IP, user agent,",
+        "`prev_hash` and `hash`; the payload column below is what is specific to the action.",
+        "",
+        "| action | meaning | payload |",
+        "| --- | --- | --- |",
+    ]
+    for name, action in sorted(ACTIONS.items()):
+        lines.append(f"| `{name}` | {action.meaning} | {action.payload} |")
+    return "\n".join(lines) + "\n"

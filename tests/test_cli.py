@@ -1,0 +1,78 @@
+"""The `vouch` command line against the test database."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from app.cli import app as cli
+from app.config import Settings, get_settings
+from app.db import Database
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("VOUCH_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("VOUCH_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("VOUCH_ARGON2_MEMORY_KIB", "64")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _login(client: TestClient, username: str, password: str) -> int:
+    return client.post("/auth/token", json={"username": username, "password": password}).status_code
+
+
+def test_users_create_bootstraps_an_admin_who_can_log_in(cli_env: None, client: TestClient) -> None:
+    result = runner.invoke(
+        cli,
+        ["users", "create", "--username", "root-admin", "--role", "admin"],
+        env={"VOUCH_PASSWORD": "a-strong-password"},
+    )
+    assert result.exit_code == 0, result.output
+    assert _login(client, "root-admin", "a-strong-password") == 200
+
+
+def test_users_create_refuses_a_short_password(cli_env: None) -> None:
+    result = runner.invoke(
+        cli,
+        ["users", "create", "--username", "shorty", "--role", "rep"],
+        env={"VOUCH_PASSWORD": "short"},
+    )
+    assert result.exit_code == 2
+
+
+def test_demo_creates_users_that_log_in_and_is_idempotent(
+    cli_env: None, client: TestClient
+) -> None:
+    first = runner.invoke(cli, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "alice" in first.output and "demo-alice-pass" in first.output
+    assert _login(client, "alice", "demo-alice-pass") == 200
+    assert _login(client, "erin", "demo-erin-pass") == 200
+    second = runner.invoke(cli, ["demo"])
+    assert second.exit_code == 0
+    assert "already present" in second.output
+
+
+def test_audit_verify_exits_non_zero_naming_the_first_bad_seq(cli_env: None, db: Database) -> None:
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    intact = runner.invoke(cli, ["audit", "verify"])
+    assert intact.exit_code == 0, intact.output
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET actor_username = 'mallory' WHERE seq = 5"))
+    broken = runner.invoke(cli, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert '"first_bad_seq": 5' in broken.output
+
+
+def test_production_refuses_the_default_secret() -> None:
+    with pytest.raises(ValidationError, match="VOUCH_SECRET_KEY"):
+        Settings(environment="production", _env_file=None)  # type: ignore[call-arg]
+    assert Settings(environment="production", secret_key="s3cret", _env_file=None)  # type: ignore[call-arg]
