@@ -68,6 +68,13 @@ class DatabaseFactory:
         shutil.copyfile(self._template, path)
         return f"sqlite:///{path}"
 
+    def release(self, url: str) -> None:
+        """Drop a test database once its test is done, so a long run does not fill the disk."""
+        if self._pg is not None:
+            self._pg.drop_database(url.rsplit("/", 1)[1])
+        else:
+            Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+
     def close(self) -> None:
         if self._pg is not None:
             self._pg.stop()
@@ -86,8 +93,8 @@ def databases(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture
-def settings(databases: DatabaseFactory) -> Settings:
-    return Settings(
+def settings(databases: DatabaseFactory) -> Iterator[Settings]:
+    test_settings = Settings(
         environment="test",
         database_url=databases.migrated_url(),
         secret_key="test-secret",
@@ -99,6 +106,8 @@ def settings(databases: DatabaseFactory) -> Settings:
         argon2_memory_kib=64,
         _env_file=None,  # type: ignore[call-arg]
     )
+    yield test_settings
+    databases.release(test_settings.database_url)
 
 
 @pytest.fixture
