@@ -6,6 +6,10 @@ from app.auth.models import ApiToken, LoginAttempt
 from app.comments.models import Comment
 from app.db import Base
 from app.questions.models import Question, QuestionRevision, QuestionTag
+from app.recognition.models import ReputationEvent, TopicReputation
+from app.resources.models import Resource
+from app.reviews.models import Flag, Review
+from app.signals.models import LearningNeed, LearningNeedEvent
 from app.topics.models import Topic
 from app.users.models import User, user_expert_topics
 
@@ -17,11 +21,18 @@ __all__ = [
     "AuditHead",
     "Base",
     "Comment",
+    "Flag",
+    "LearningNeed",
+    "LearningNeedEvent",
     "LoginAttempt",
     "Question",
     "QuestionRevision",
     "QuestionTag",
+    "ReputationEvent",
+    "Resource",
+    "Review",
     "Topic",
+    "TopicReputation",
     "User",
     "Vote",
     "user_expert_topics",

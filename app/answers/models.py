@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -25,9 +25,13 @@ class ValidationState(StrEnum):
 
 class Answer(Base):
     __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_topic_id_reviewed_at", "topic_id", "reviewed_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    # Copied from the question (questions never change topic): topic-wide counts and the
+    # review queue filter answers without a join.
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(32), default=ValidationState.unreviewed, index=True)
@@ -37,6 +41,14 @@ class Answer(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    # Validation bookkeeping, maintained by app/reviews/.
+    correction: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_endorsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stale_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    open_flags: Mapped[int] = mapped_column(Integer, default=0)
 
     question: Mapped["Question"] = relationship(lazy="raise")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="raise")

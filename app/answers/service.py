@@ -42,11 +42,13 @@ def create_answer(
 ) -> Answer:
     answer = Answer(
         question_id=question.id,
+        topic_id=question.topic_id,
         author=author,
         body=data.body,
         state=ValidationState.unreviewed,
         score=0,
         revision=1,
+        open_flags=0,
     )
     session.add(answer)
     session.flush()

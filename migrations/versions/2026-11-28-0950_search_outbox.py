@@ -1,0 +1,21 @@
+"""Search outbox (filled in by the search work).
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-28 09:50:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
