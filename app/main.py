@@ -15,8 +15,15 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.middleware import RequestContextMiddleware
 from app.questions.router import router as questions_router
+from app.recognition.router import router as recognition_router
+from app.resources.router import router as resources_router
+from app.reviews.router import router as reviews_router
+from app.search_api.router import router as search_router
+from app.signals.router import router as signals_router
 from app.topics.router import router as topics_router
 from app.users.router import router as users_router
+from search.client import ThreadLocalClients
+from search.worker import start_search_worker
 
 API_PREFIX = "/api/v1"
 
@@ -28,9 +35,15 @@ def api_router() -> APIRouter:
         auth_router,
         users_router,
         topics_router,
+        # Before the questions router, which would take `/questions/similar` for an id.
+        search_router,
         questions_router,
         answers_router,
         comments_router,
+        reviews_router,
+        signals_router,
+        resources_router,
+        recognition_router,
     ):
         router.include_router(domain)
     return router
@@ -45,7 +58,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = start_search_worker(db, settings)
         yield
+        if worker is not None:
+            worker.stop()
         if database is None:
             db.dispose()
 
@@ -57,6 +73,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.search_clients = ThreadLocalClients(settings)
     problem_handlers.install(app)
     app.include_router(api_router())
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)

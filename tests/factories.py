@@ -89,3 +89,28 @@ def answer(
     )
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+def open_thread_signal(db: Database, question_id: int) -> int:
+    """An open thread learning need on `question_id`, inserted directly; returns its id."""
+    from app.questions.models import Question
+    from app.signals.models import LearningNeed, LearningNeedEvent
+
+    with session_scope(db) as session:
+        question = session.get_one(Question, question_id)
+        need = LearningNeed(
+            kind="thread",
+            topic_id=question.topic_id,
+            question_id=question_id,
+            status="open",
+            wrong_count=2,
+            reviewed_count=2,
+        )
+        session.add(need)
+        session.flush()
+        session.add(
+            LearningNeedEvent(
+                learning_need_id=need.id, status="open", note="", wrong_count=2, reviewed_count=2
+            )
+        )
+        return need.id

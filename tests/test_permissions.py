@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import People, Person, answer, ask
+from tests.factories import People, Person, answer, ask, open_thread_signal
 
 ROLES = ("rep", "expert", "compliance", "admin")
 ALL = frozenset(ROLES)
 CONTRIBUTORS = frozenset({"rep", "expert", "admin"})
 ADMIN = frozenset({"admin"})
+EXPERT = frozenset({"expert"})  # an expert of the topic concerned
 PUBLIC = None  # no authentication at all
 
 
@@ -30,6 +31,7 @@ class World:
     answers: dict[str, int]
     others_question: int
     others_answer: int
+    needs: dict[str, int]  # an open learning need per role, on distinct threads
 
     def own_question(self, role: str) -> int:
         return self.questions.get(role, self.others_question)
@@ -123,6 +125,35 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/answers/{answer_id}/comments"): Route(
         CONTRIBUTORS, lambda w, r: (f"/answers/{w.others_answer}/comments", {"body": "A comment."})
     ),
+    ("POST", "/answers/{answer_id}/reviews"): Route(
+        EXPERT, lambda w, r: (f"/answers/{w.others_answer}/reviews", {"verdict": "endorse"})
+    ),
+    ("POST", "/answers/{answer_id}/flags"): Route(
+        CONTRIBUTORS,
+        lambda w, r: (f"/answers/{w.others_answer}/flags", {"reason": "Looks out of date."}),
+    ),
+    ("GET", "/reviews/queue"): Route(EXPERT, lambda w, r: ("/reviews/queue", None)),
+    ("GET", "/learning-needs"): Route(ALL, lambda w, r: ("/learning-needs", None)),
+    ("POST", "/learning-needs/{need_id}/acknowledge"): Route(
+        EXPERT | ADMIN,
+        lambda w, r: (f"/learning-needs/{w.needs[r]}/acknowledge", {"note": "Seen."}),
+    ),
+    ("POST", "/learning-needs/{need_id}/address"): Route(
+        EXPERT | ADMIN,
+        lambda w, r: (f"/learning-needs/{w.needs[r]}/address", {"note": "Training booked."}),
+    ),
+    ("GET", "/topics/{slug}/resources"): Route(
+        ALL, lambda w, r: ("/topics/claims/resources", None)
+    ),
+    ("POST", "/topics/{slug}/resources"): Route(
+        EXPERT | ADMIN,
+        lambda w, r: (
+            "/topics/claims/resources",
+            {"title": "Claims manual", "url": "https://intranet.example/claims"},
+        ),
+    ),
+    ("GET", "/leaderboard"): Route(ALL, lambda w, r: ("/leaderboard", None)),
+    ("GET", "/digest"): Route(ALL, lambda w, r: ("/digest", None)),
 }
 
 
@@ -146,7 +177,10 @@ def build_world(client: TestClient, people: People) -> World:
     others_answer = answer(client, other, others_question)["id"]
     questions = {r: ask(client, cast[r], "claims")["id"] for r in CONTRIBUTORS}
     answers = {r: answer(client, cast[r], others_question)["id"] for r in CONTRIBUTORS}
-    return World(cast, other, questions, answers, others_question, others_answer)
+    threads = {**questions, "compliance": others_question}
+    needs = {role: open_thread_signal(people.db, q) for role, q in threads.items()}
+    needs["anonymous"] = needs["compliance"]
+    return World(cast, other, questions, answers, others_question, others_answer, needs)
 
 
 def test_every_route_has_a_permission_entry(client: TestClient) -> None:

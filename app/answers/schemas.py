@@ -1,9 +1,11 @@
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import BeforeValidator
 
+from app.answers.models import Answer
 from app.questions.schemas import Body
+from app.reviews.state import effective_state
 from app.schemas import RequestModel, ResponseModel, UserSummary
 
 
@@ -33,15 +35,27 @@ class VoteOut(ResponseModel):
 
 
 class AnswerOut(ResponseModel):
+    """An answer; when an expert corrected it, `correction` is the authoritative text."""
+
     id: int
     question_id: int
     body: str
     author: UserSummary
     state: str
+    correction: str | None
+    validated_at: datetime | None
+    open_flags: int
     score: int
     revision: int
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def at(cls, answer: Answer, now: datetime) -> Self:
+        """The answer as a reader sees it at `now` (an old endorsement reads `stale`)."""
+        out = cls.model_validate(answer)
+        out.state = effective_state(answer.state, answer.stale_at, now)
+        return out
 
 
 class AnswerRevisionOut(ResponseModel):

@@ -11,9 +11,11 @@ from app.audit import service as audit
 from app.audit.service import AuditContext
 from app.db import utcnow
 from app.errors import NotFound, OwnAnswerVote
+from app.outbox.service import enqueue_thread
 from app.pagination import decode_cursor
 from app.questions.models import Question
 from app.questions.service import check_may_edit
+from app.reviews.service import after_answer_change
 from app.users.models import User
 
 
@@ -53,6 +55,7 @@ def create_answer(
     session.add(answer)
     session.flush()
     _keep_revision(session, answer, author)
+    enqueue_thread(session, answer.question_id)
     audit.record(
         session,
         ctx,
@@ -89,6 +92,8 @@ def update_answer(
     answer.updated_at = utcnow()
     session.flush()
     _keep_revision(session, answer, editor)
+    enqueue_thread(session, answer.question_id)
+    after_answer_change(session, answer)
     audit.record(
         session,
         ctx,
@@ -110,6 +115,8 @@ def delete_answer(session: Session, ctx: AuditContext, user: User, answer: Answe
     answer.deleted_at = utcnow()
     answer.deleted_by_id = user.id
     session.flush()
+    enqueue_thread(session, answer.question_id)
+    after_answer_change(session, answer)
     audit.record(
         session,
         ctx,
@@ -135,6 +142,7 @@ def cast_vote(session: Session, ctx: AuditContext, voter: User, answer: Answer, 
     session.execute(update(Answer).where(Answer.id == answer.id).values(score=Answer.score + delta))
     session.flush()
     session.refresh(answer, ["score"])
+    enqueue_thread(session, answer.question_id)
     audit.record(
         session,
         ctx,

@@ -78,6 +78,35 @@ ACTIONS: dict[str, Action] = {
         "A comment was added to a question or an answer.",
         "`after`: parent type and id, body.",
     ),
+    "review.create": Action(
+        "An expert endorsed, corrected or rejected an answer.",
+        "`review_id`, `verdict`, `rationale`, `correction`, `references`, `answer_revision`; "
+        "`before`/`after` of the answer's `state` and `correction`.",
+    ),
+    "flag.create": Action(
+        "An answer was flagged as possibly wrong.",
+        "`flag_id`, `reason`, the answer's `open_flags`.",
+    ),
+    "learning_need.open": Action(
+        "A thread or topic crossed its wrong-answer threshold: a signal opened.",
+        "`kind`, `topic_id`, `question_id`, `wrong` and `reviewed` counts.",
+    ),
+    "learning_need.reopen": Action(
+        "A new wrong answer reopened an addressed signal.",
+        "`kind`, `topic_id`, `question_id`, `wrong` and `reviewed` counts.",
+    ),
+    "learning_need.acknowledge": Action(
+        "An expert or admin acknowledged a signal.",
+        "`kind`, `topic_id`, `question_id`, `before`/`after` of `status`, `note`.",
+    ),
+    "learning_need.address": Action(
+        "An expert or admin recorded what was done about a signal.",
+        "`kind`, `topic_id`, `question_id`, `before`/`after` of `status`, `note`.",
+    ),
+    "resource.create": Action(
+        "A signpost (resource) was added to a topic.",
+        "`after`: topic, title, URL, description.",
+    ),
     "vote.cast": Action(
         "A vote on an answer was cast or replaced.",
         "`before` (previous value or null) and `after` of `value`, the answer's new `score`.",

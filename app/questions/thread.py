@@ -1,4 +1,7 @@
-"""The thread page: a question with its answers and comments in a fixed number of queries."""
+"""The thread page: a question with its answers, verdicts, comments and the topic's
+signposts, in a fixed number of queries whatever its size."""
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -7,20 +10,35 @@ from app.answers.models import Answer
 from app.answers.schemas import AnswerOut
 from app.comments.models import Comment
 from app.comments.schemas import CommentOut
+from app.db import utcnow
 from app.questions.models import Question
 from app.questions.schemas import QuestionOut
 from app.questions.service import get_question
+from app.resources.schemas import ResourceOut
+from app.resources.service import list_resources
+from app.reviews.models import Review
+from app.reviews.schemas import ReviewOut
 from app.schemas import ResponseModel, UserSummary
+from app.signals.models import LearningNeed, SignalKind
 
 
 class ThreadAnswer(AnswerOut):
     comments: list[CommentOut]
+    reviews: list[ReviewOut]
+
+
+class ThreadSignal(ResponseModel):
+    id: int
+    status: str
+    wrong_count: int
 
 
 class Thread(ResponseModel):
     question: QuestionOut
     answers: list[ThreadAnswer]
     comments: list[CommentOut]
+    resources: list[ResourceOut]
+    learning_need: ThreadSignal | None
 
 
 def question_out(question: Question) -> QuestionOut:
@@ -38,31 +56,66 @@ def question_out(question: Question) -> QuestionOut:
     )
 
 
+def _grouped(rows: list[Any], key: str) -> dict[int | None, list[Any]]:
+    groups: dict[int | None, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(getattr(row, key), []).append(row)
+    return groups
+
+
 def load_thread(session: Session, question_id: int) -> Thread:
     """The whole thread; the number of SQL queries does not grow with its size."""
+    now = utcnow()
     question = get_question(session, question_id)
-    answers = session.execute(
-        select(Answer)
-        .options(joinedload(Answer.author))
-        .where(Answer.question_id == question.id, Answer.deleted_at.is_(None))
-        .order_by(Answer.id)
-    ).scalars()
-    comments = session.execute(
-        select(Comment)
-        .options(joinedload(Comment.author))
-        .where(Comment.question_id == question.id)
-        .order_by(Comment.id)
-    ).scalars()
-    by_answer: dict[int | None, list[CommentOut]] = {}
-    for comment in comments:
-        by_answer.setdefault(comment.answer_id, []).append(CommentOut.model_validate(comment))
+    answers = list(
+        session.execute(
+            select(Answer)
+            .options(joinedload(Answer.author))
+            .where(Answer.question_id == question.id, Answer.deleted_at.is_(None))
+            .order_by(Answer.id)
+        ).scalars()
+    )
+    comments = _grouped(
+        list(
+            session.execute(
+                select(Comment)
+                .options(joinedload(Comment.author))
+                .where(Comment.question_id == question.id)
+                .order_by(Comment.id)
+            ).scalars()
+        ),
+        "answer_id",
+    )
+    reviews = _grouped(
+        list(
+            session.execute(
+                select(Review)
+                .options(joinedload(Review.reviewer))
+                .join(Answer, Review.answer_id == Answer.id)
+                .where(Answer.question_id == question.id, Answer.deleted_at.is_(None))
+                .order_by(Review.id)
+            ).scalars()
+        ),
+        "answer_id",
+    )
+    signal = session.execute(
+        select(LearningNeed).where(
+            LearningNeed.kind == SignalKind.thread, LearningNeed.question_id == question.id
+        )
+    ).scalar_one_or_none()
     return Thread(
         question=question_out(question),
         answers=[
             ThreadAnswer(
-                **AnswerOut.model_validate(a).model_dump(), comments=by_answer.get(a.id, [])
+                **AnswerOut.at(a, now).model_dump(),
+                comments=[CommentOut.model_validate(c) for c in comments.get(a.id, [])],
+                reviews=[ReviewOut.model_validate(r) for r in reviews.get(a.id, [])],
             )
             for a in answers
         ],
-        comments=by_answer.get(None, []),
+        comments=[CommentOut.model_validate(c) for c in comments.get(None, [])],
+        resources=[
+            ResourceOut.model_validate(r) for r in list_resources(session, question.topic_id)
+        ],
+        learning_need=ThreadSignal.model_validate(signal) if signal else None,
     )

@@ -1,0 +1,91 @@
+"""The review queue: what an expert should look at next, flagged first, then stale, then oldest."""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.answers.models import Answer, ValidationState
+from app.errors import InvalidCursor
+from app.questions.models import Question
+from app.users.models import User
+
+BUCKETS = {0: "flagged", 1: "stale", 2: "unreviewed"}
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    answer: Answer
+    bucket: int
+
+    @property
+    def reason(self) -> str:
+        return BUCKETS[self.bucket]
+
+
+def _bucket(now: datetime) -> Any:
+    stale = and_(Answer.state == ValidationState.endorsed, Answer.stale_at <= now)
+    return case((Answer.open_flags > 0, 0), (stale, 1), else_=2)
+
+
+def encode_position(entry: QueueEntry) -> str:
+    raw = json.dumps([entry.bucket, entry.answer.created_at.isoformat(), entry.answer.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_position(cursor: str) -> tuple[int, datetime, int]:
+    try:
+        bucket, created, answer_id = json.loads(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        )
+        position = (int(bucket), datetime.fromisoformat(created), int(answer_id))
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise InvalidCursor("The cursor is not one this API issued.") from None
+    if position[0] not in BUCKETS or position[1].tzinfo is None:
+        raise InvalidCursor("The cursor is not one this API issued.")
+    return position
+
+
+def review_queue(
+    session: Session, expert: User, now: datetime, limit: int, cursor: str | None
+) -> list[QueueEntry]:
+    """Live answers in the expert's topics, not their own, that need a (re)view."""
+    topic_ids = [t.id for t in expert.expert_topics]
+    if not topic_ids:
+        return []
+    bucket = _bucket(now).label("bucket")
+    needs_review = or_(
+        Answer.open_flags > 0,
+        Answer.state.in_([ValidationState.unreviewed, ValidationState.awaiting_endorsement]),
+        and_(Answer.state == ValidationState.endorsed, Answer.stale_at <= now),
+    )
+    query = (
+        select(Answer, bucket)
+        .options(joinedload(Answer.author), joinedload(Answer.question).joinedload(Question.topic))
+        .join(Question, Answer.question_id == Question.id)
+        .where(
+            Answer.topic_id.in_(topic_ids),
+            Answer.author_id != expert.id,
+            Answer.deleted_at.is_(None),
+            Question.deleted_at.is_(None),
+            needs_review,
+        )
+        .order_by(bucket, Answer.created_at, Answer.id)
+        .limit(limit + 1)
+    )
+    if cursor is not None:
+        b, created, answer_id = _decode_position(cursor)
+        expr = _bucket(now)
+        query = query.where(
+            or_(
+                expr > b,
+                and_(expr == b, Answer.created_at > created),
+                and_(expr == b, Answer.created_at == created, Answer.id > answer_id),
+            )
+        )
+    return [QueueEntry(answer, int(b)) for answer, b in session.execute(query)]

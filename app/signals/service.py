@@ -1,0 +1,293 @@
+"""Learning-need signals, kept up to date as reviews happen.
+
+Each review that changes an answer's state re-counts its thread and its topic
+(indexed counts over one thread, and over one topic's reviewed answers in the
+window), so listing signals never scans answers.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.answers.models import Answer
+from app.audit import service as audit
+from app.audit.service import AuditContext
+from app.config import Settings
+from app.errors import Conflict, Forbidden, NotFound
+from app.pagination import decode_cursor
+from app.questions.models import Question
+from app.reviews.state import WRONG_STATES
+from app.signals.models import LearningNeed, LearningNeedEvent, SignalKind, SignalStatus
+from app.topics.models import Topic
+from app.users.models import Role, User
+
+_WRONG = [str(s) for s in WRONG_STATES]
+# Topic signals have no thread; 0 keeps the (kind, topic, question) unique index effective.
+NO_QUESTION = 0
+
+
+@dataclass
+class SignalChange:
+    """An audit event owed for a signal change, recorded by the caller at the end."""
+
+    action: str
+    need: LearningNeed
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def _counts(session: Session, *conditions: Any) -> tuple[int, int]:
+    wrong, reviewed = session.execute(
+        select(
+            func.coalesce(func.sum(case((Answer.state.in_(_WRONG), 1), else_=0)), 0),
+            func.count(Answer.id),
+        ).where(Answer.reviewed_at.is_not(None), Answer.deleted_at.is_(None), *conditions)
+    ).one()
+    return int(wrong), int(reviewed)
+
+
+def _find(session: Session, kind: str, topic_id: int, question_id: int) -> LearningNeed | None:
+    return session.execute(
+        select(LearningNeed)
+        .where(
+            LearningNeed.kind == kind,
+            LearningNeed.topic_id == topic_id,
+            LearningNeed.question_id == question_id,
+        )
+        .with_for_update()
+    ).scalar_one_or_none()
+
+
+def _step(
+    session: Session,
+    need: LearningNeed,
+    status: str,
+    note: str,
+    actor_id: int | None,
+    now: datetime,
+) -> None:
+    need.status, need.updated_at = status, now
+    session.add(
+        LearningNeedEvent(
+            learning_need_id=need.id,
+            status=status,
+            note=note,
+            actor_id=actor_id,
+            wrong_count=need.wrong_count,
+            reviewed_count=need.reviewed_count,
+            at=now,
+        )
+    )
+
+
+def _update_signal(
+    session: Session,
+    kind: str,
+    topic_id: int,
+    question_id: int,
+    counts: tuple[int, int],
+    triggered: bool,
+    new_wrong_answer: bool,
+    now: datetime,
+) -> SignalChange | None:
+    wrong, reviewed = counts
+    need = _find(session, kind, topic_id, question_id)
+    if need is None:
+        if not triggered:
+            return None
+        need = LearningNeed(
+            kind=kind,
+            topic_id=topic_id,
+            question_id=question_id,
+            status=SignalStatus.open,
+            wrong_count=wrong,
+            reviewed_count=reviewed,
+            opened_at=now,
+            updated_at=now,
+        )
+        session.add(need)
+        session.flush()
+        _step(session, need, SignalStatus.open, "", None, now)
+        return SignalChange("learning_need.open", need, {"wrong": wrong, "reviewed": reviewed})
+    need.wrong_count, need.reviewed_count, need.updated_at = wrong, reviewed, now
+    if need.status == SignalStatus.addressed and new_wrong_answer and triggered:
+        need.opened_at = now
+        _step(session, need, SignalStatus.open, "a new wrong answer", None, now)
+        return SignalChange("learning_need.reopen", need, {"wrong": wrong, "reviewed": reviewed})
+    return None
+
+
+def after_review(
+    session: Session, settings: Settings, answer: Answer, was_wrong: bool, now: datetime
+) -> list[SignalChange]:
+    """Re-count the answer's thread and topic; open or reopen their signals as the rules say."""
+    is_wrong = answer.state in WRONG_STATES
+    new_wrong = is_wrong and not was_wrong
+    changes: list[SignalChange] = []
+
+    thread = _counts(session, Answer.question_id == answer.question_id)
+    change = _update_signal(
+        session,
+        SignalKind.thread,
+        answer.topic_id,
+        answer.question_id,
+        thread,
+        thread[0] >= settings.wrong_answer_threshold,
+        new_wrong,
+        now,
+    )
+    if change:
+        changes.append(change)
+
+    since = now - timedelta(days=settings.topic_window_days)
+    wrong, reviewed = _counts(
+        session, Answer.topic_id == answer.topic_id, Answer.reviewed_at >= since
+    )
+    triggered = (
+        reviewed >= settings.topic_min_reviewed and wrong >= settings.topic_wrong_rate * reviewed
+    )
+    change = _update_signal(
+        session,
+        SignalKind.topic,
+        answer.topic_id,
+        NO_QUESTION,
+        (wrong, reviewed),
+        triggered,
+        new_wrong,
+        now,
+    )
+    if change:
+        changes.append(change)
+    sync_thread_flag(session, answer.question_id)
+    return changes
+
+
+def sync_thread_flag(session: Session, question_id: int) -> None:
+    """Mirror "this thread has an unaddressed learning need" onto the question (for search)."""
+    status = session.execute(
+        select(LearningNeed.status).where(
+            LearningNeed.kind == SignalKind.thread, LearningNeed.question_id == question_id
+        )
+    ).scalar_one_or_none()
+    question = session.get(Question, question_id)
+    if question is not None:
+        question.has_learning_need = status in (SignalStatus.open, SignalStatus.acknowledged)
+
+
+def get_need(session: Session, need_id: int) -> LearningNeed:
+    need = session.execute(
+        select(LearningNeed).where(LearningNeed.id == need_id).with_for_update()
+    ).scalar_one_or_none()
+    if need is None:
+        raise NotFound(f"No learning need with id {need_id}.")
+    return need
+
+
+def _check_may_handle(user: User, need: LearningNeed) -> None:
+    if Role.admin in user.roles or user.is_expert_of(need.topic_id):
+        return
+    raise Forbidden("Only an expert of this topic or an admin may handle its learning needs.")
+
+
+TRANSITIONS = {
+    "acknowledge": ({SignalStatus.open}, SignalStatus.acknowledged),
+    "address": ({SignalStatus.open, SignalStatus.acknowledged}, SignalStatus.addressed),
+}
+
+
+def record_changes(session: Session, ctx: AuditContext, changes: list[SignalChange]) -> None:
+    """Write the audit events owed for signal changes; called last, after every row lock."""
+    for change in changes:
+        need = change.need
+        audit.record(
+            session,
+            ctx,
+            change.action,
+            target_type="learning_need",
+            target_id=need.id,
+            payload={
+                "kind": need.kind,
+                "topic_id": need.topic_id,
+                "question_id": need.question_id or None,
+                **change.payload,
+            },
+        )
+
+
+def transition(
+    session: Session,
+    ctx: AuditContext,
+    user: User,
+    need: LearningNeed,
+    step: str,
+    note: str,
+    now: datetime,
+) -> None:
+    """Acknowledge or address a signal, with a note; 409 when it is not in a state to."""
+    _check_may_handle(user, need)
+    allowed_from, target = TRANSITIONS[step]
+    if need.status not in allowed_from:
+        raise Conflict(f"This learning need is {need.status}; it cannot be {target} now.")
+    before = need.status
+    _step(session, need, target, note, user.id, now)
+    if need.kind == SignalKind.thread:
+        sync_thread_flag(session, need.question_id)
+    session.flush()
+    record_changes(
+        session,
+        ctx,
+        [
+            SignalChange(
+                f"learning_need.{step}",
+                need,
+                {"before": {"status": before}, "after": {"status": target}, "note": note},
+            )
+        ],
+    )
+
+
+def list_needs(
+    session: Session,
+    *,
+    limit: int,
+    cursor: str | None,
+    topic_id: int | None,
+    status: str | None,
+    kind: str | None,
+) -> list[LearningNeed]:
+    """Newest signal first; costs the number of signals listed, whatever the answers."""
+    after = decode_cursor(cursor)
+    query = (
+        select(LearningNeed)
+        .options(selectinload(LearningNeed.history))
+        .order_by(LearningNeed.id.desc())
+        .limit(limit + 1)
+    )
+    if after is not None:
+        query = query.where(LearningNeed.id < after)
+    if topic_id is not None:
+        query = query.where(LearningNeed.topic_id == topic_id)
+    if status is not None:
+        query = query.where(LearningNeed.status == status)
+    if kind is not None:
+        query = query.where(LearningNeed.kind == kind)
+    return list(session.execute(query).scalars())
+
+
+def labels(session: Session, needs: list[LearningNeed]) -> tuple[dict[int, str], dict[int, str]]:
+    """Topic slugs and thread titles for the listed signals, in two queries in all."""
+    topic_ids = {n.topic_id for n in needs}
+    question_ids = {n.question_id for n in needs if n.question_id}
+    slugs: dict[int, str] = {}
+    titles: dict[int, str] = {}
+    if topic_ids:
+        rows = session.execute(select(Topic.id, Topic.slug).where(Topic.id.in_(topic_ids)))
+        slugs = {topic_id: slug for topic_id, slug in rows.tuples()}
+    if question_ids:
+        rows = session.execute(
+            select(Question.id, Question.title).where(Question.id.in_(question_ids))
+        )
+        titles = {question_id: title for question_id, title in rows.tuples()}
+    return slugs, titles
