@@ -75,6 +75,63 @@ def migrate() -> None:
     typer.echo("database is at the latest schema")
 
 
+@app.command()
+def worker() -> None:
+    """Send changed threads from the outbox to Meilisearch until stopped (Ctrl-C or SIGTERM)."""
+    import signal
+    import threading
+
+    from search.worker import make_relay
+
+    settings = get_settings()
+    db = _database()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    relay = make_relay(db, settings)
+    typer.echo(
+        f"search worker {relay.worker_id}: outbox -> {settings.meili_url} index "
+        f"{settings.meili_index}",
+        err=True,
+    )
+    try:
+        relay.run(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        db.dispose()
+
+
+@app.command()
+def reindex(
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Threads per batch.")] = 1000,
+) -> None:
+    """Rebuild the search index from the database and swap it in (searches keep working)."""
+    from search.client import make_client
+    from search.reindex import reindex as rebuild
+
+    settings = get_settings()
+    db = _database()
+
+    def progress(done: int, total: int) -> None:
+        typer.echo(f"  indexed {done} of {total} threads", err=True)
+
+    try:
+        report = rebuild(db, settings, make_client(settings), progress, batch_size)
+    except Exception as exc:
+        typer.secho(
+            f"error: reindex failed, the live index is unchanged: {exc}",
+            err=True,
+            fg=typer.colors.RED,
+        )
+        raise typer.Exit(code=1) from None
+    finally:
+        db.dispose()
+    typer.echo(
+        f"index {report.index_uid} rebuilt with {report.threads} threads and swapped in; "
+        f"{report.requeued} threads changed meanwhile were queued again"
+    )
+
+
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Option(help="Login name.")],

@@ -18,6 +18,17 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/vouch.db"
     meili_url: str = "http://127.0.0.1:7700"
     meili_key: str = ""
+    # The uid of the threads index; tests give each test its own.
+    meili_index: str = Field(default="threads", pattern=r"^[A-Za-z0-9_-]{1,200}$")
+    meili_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Drain the search outbox in a thread of the API process (the local set-up); turn it off
+    # where `vouch worker` runs separately.
+    search_worker_in_process: bool = True
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_poll_seconds: float = Field(default=0.05, gt=0)
+    # A claimed row whose worker has not finished within this long is claimed again.
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_max_backoff_seconds: float = Field(default=30.0, gt=0)
     secret_key: str = DEFAULT_SECRET
     token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=60 * 24 * 30)
     log_level: str = "INFO"

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app.deps import get_database
+from search.readiness import search_checks
 
 router = APIRouter(tags=["health"])
 
@@ -24,6 +25,8 @@ def readyz(request: Request) -> JSONResponse:
     except Exception as exc:
         checks["database"] = f"unavailable: {type(exc).__name__}"
     ready = checks["database"] == "ok"
+    # Search never makes the service unready: without it, reading and writing still work.
+    checks.update(search_checks(request.app.state.settings, get_database(request)))
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", **checks}, status_code=200 if ready else 503
     )

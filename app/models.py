@@ -5,6 +5,7 @@ from app.audit.models import AuditEvent, AuditHead
 from app.auth.models import ApiToken, LoginAttempt
 from app.comments.models import Comment
 from app.db import Base
+from app.outbox.models import OutboxEntry
 from app.questions.models import Question, QuestionRevision, QuestionTag
 from app.recognition.models import ReputationEvent, TopicReputation
 from app.resources.models import Resource
@@ -25,6 +26,7 @@ __all__ = [
     "LearningNeed",
     "LearningNeedEvent",
     "LoginAttempt",
+    "OutboxEntry",
     "Question",
     "QuestionRevision",
     "QuestionTag",

@@ -19,7 +19,9 @@ from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.migrate import upgrade
+from search.local_server import LocalMeilisearch
 from tests.factories import People
+from tests.search.harness import search_settings, start_meilisearch
 from tests.support.postgres import EphemeralPostgres
 
 TEMPLATE_DB = "vouch_template"
@@ -92,8 +94,14 @@ def databases(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     factory.close()
 
 
+@pytest.fixture(scope="session")
+def meili_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalMeilisearch]:
+    """A real Meilisearch for the session, started by the first test marked `search`."""
+    yield from start_meilisearch(tmp_path_factory.mktemp("meilisearch"))
+
+
 @pytest.fixture
-def settings(databases: DatabaseFactory) -> Iterator[Settings]:
+def settings(databases: DatabaseFactory, request: pytest.FixtureRequest) -> Iterator[Settings]:
     test_settings = Settings(
         environment="test",
         database_url=databases.migrated_url(),
@@ -104,6 +112,9 @@ def settings(databases: DatabaseFactory) -> Iterator[Settings]:
         # Cheap hashes keep people-making fast; production keeps the strong default.
         argon2_time_cost=1,
         argon2_memory_kib=64,
+        # Tests marked `search` get an index of their own; tests drain the outbox themselves.
+        **search_settings(request),
+        search_worker_in_process=False,
         _env_file=None,  # type: ignore[call-arg]
     )
     yield test_settings

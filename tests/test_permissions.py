@@ -125,6 +125,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/answers/{answer_id}/comments"): Route(
         CONTRIBUTORS, lambda w, r: (f"/answers/{w.others_answer}/comments", {"body": "A comment."})
     ),
+    ("GET", "/search"): Route(ALL, lambda w, r: ("/search?q=lapsed+policy&topic=claims", None)),
+    ("GET", "/questions/similar"): Route(
+        ALL, lambda w, r: ("/questions/similar?title=lapsed+policy", None)
+    ),
     ("POST", "/answers/{answer_id}/reviews"): Route(
         EXPERT, lambda w, r: (f"/answers/{w.others_answer}/reviews", {"verdict": "endorse"})
     ),
@@ -189,7 +193,16 @@ def test_every_route_has_a_permission_entry(client: TestClient) -> None:
     assert set(ROUTES) - routes == set(), "matrix entries for routes that no longer exist"
 
 
-@pytest.mark.parametrize("route_key", sorted(ROUTES), ids=lambda k: f"{k[0]} {k[1]}")
+# Routes that need a real Meilisearch (see the `search` marker in tests/conftest.py).
+SEARCH_ROUTES = {("GET", "/search"), ("GET", "/questions/similar")}
+ROUTES_SORTED = sorted(ROUTES)
+
+
+@pytest.mark.parametrize(
+    "route_key",
+    [pytest.param(k, marks=pytest.mark.search) if k in SEARCH_ROUTES else k for k in ROUTES_SORTED],
+    ids=lambda k: f"{k[0]} {k[1]}",
+)
 def test_route_answers_each_role_as_the_table_says(
     client: TestClient, people: People, route_key: tuple[str, str]
 ) -> None:

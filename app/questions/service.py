@@ -9,6 +9,7 @@ from app.audit import service as audit
 from app.audit.service import AuditContext
 from app.db import utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
+from app.outbox.service import enqueue_thread
 from app.pagination import decode_cursor
 from app.questions.models import Question, QuestionRevision, QuestionTag
 from app.questions.schemas import QuestionCreate, QuestionUpdate
@@ -58,6 +59,7 @@ def create_question(
     session.add(question)
     session.flush()
     _keep_revision(session, question, author)
+    enqueue_thread(session, question.id)
     audit.record(
         session,
         ctx,
@@ -105,6 +107,7 @@ def update_question(
     question.updated_at = utcnow()
     session.flush()
     _keep_revision(session, question, editor)
+    enqueue_thread(session, question.id)
     audit.record(
         session,
         ctx,
@@ -122,6 +125,7 @@ def delete_question(session: Session, ctx: AuditContext, user: User, question: Q
     question.deleted_at = utcnow()
     question.deleted_by_id = user.id
     session.flush()
+    enqueue_thread(session, question.id)
     audit.record(
         session,
         ctx,

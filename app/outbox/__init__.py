@@ -1,0 +1,1 @@
+"""The search outbox: a durable note, written with each change, that a thread needs re-indexing."""

@@ -1,0 +1,1 @@
+"""The search endpoints: full-text search of threads and the duplicate check while asking."""

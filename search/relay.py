@@ -1,0 +1,289 @@
+"""The outbox relay: claims outbox rows, sends their threads to Meilisearch, records the outcome.
+
+Claiming
+    A claim is one short write transaction that stamps a batch of pending rows with
+    this worker's id and a lease. On PostgreSQL the rows are selected `FOR UPDATE
+    SKIP LOCKED`, and claims take a transaction-scoped advisory lock so that two
+    workers never hold rows of the same thread at once (otherwise one could send an
+    older document after the other sent a newer one). On SQLite the claim runs in a
+    `BEGIN IMMEDIATE` transaction, which already serialises claims; SQLite has a
+    single writer anyway, so run one worker there.
+
+Sending
+    Rows of one thread are coalesced; each document is rebuilt from the database at
+    send time, so the order and number of rows never matter. Each Meilisearch task
+    is awaited: the client reports a failed task as data, not as an exception.
+
+Outcome
+    Success marks the rows done with the task uid. Failure releases them with an
+    exponential backoff. A worker that dies holding rows loses them when its lease
+    runs out, and the next claim takes them again.
+"""
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import meilisearch
+from meilisearch.errors import MeilisearchError
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import Database, session_scope, utcnow
+from app.outbox.models import OutboxEntry
+from search.documents import build_documents
+from search.index_settings import PRIMARY_KEY, IndexSettingsError, ensure_index
+
+log = logging.getLogger("vouch.search.worker")
+
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises claims.
+CLAIM_LOCK_KEY = 0x766F756368  # "vouch"
+FIRST_BACKOFF_SECONDS = 0.5
+DONE_RETENTION = timedelta(days=1)
+PRUNE_EVERY = timedelta(minutes=10)
+INDEX_CHECK_EVERY = timedelta(minutes=5)
+
+
+class TaskFailed(RuntimeError):
+    """Meilisearch finished a task with a status other than `succeeded`."""
+
+
+@dataclass
+class Claim:
+    """Rows one worker holds: row id → thread id."""
+
+    rows: dict[int, int]
+    attempts: int
+
+    @property
+    def question_ids(self) -> list[int]:
+        return sorted(set(self.rows.values()))
+
+
+@dataclass
+class BatchResult:
+    rows: list[int]
+    threads: int
+    task_uids: list[int] = field(default_factory=list)
+    error: str | None = None
+
+
+def pending(now: datetime) -> Any:
+    """Rows not done, due, and held by nobody (or by a worker whose lease ran out)."""
+    return (
+        OutboxEntry.done_at.is_(None),
+        OutboxEntry.available_at <= now,
+        or_(OutboxEntry.claimed_until.is_(None), OutboxEntry.claimed_until < now),
+    )
+
+
+def backlog(session: Session) -> int:
+    """How many outbox rows are not yet in the index."""
+    return int(
+        session.execute(
+            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.done_at.is_(None))
+        ).scalar_one()
+    )
+
+
+def backoff_seconds(attempts: int, cap: float) -> float:
+    """0.5 s after the first failed attempt, doubling, at most `cap`."""
+    return float(min(cap, FIRST_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+class OutboxRelay:
+    """Drains the outbox of `db` into index `settings.meili_index`."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        client: meilisearch.Client,
+        worker_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.client = client
+        self.index_uid = settings.meili_index
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._index_checked: datetime | None = None
+        self._last_prune: datetime | None = None
+        # Called with each successful batch; tests use it to see who sent what.
+        self.on_sent: Callable[[BatchResult], None] | None = None
+
+    # -- claiming -----------------------------------------------------------------------
+
+    def claim(self, limit: int | None = None) -> Claim | None:
+        """Take up to `limit` due rows for this worker; None when there are none."""
+        limit = limit or self.settings.outbox_batch_size
+        now = utcnow()
+        # A read first: an idle worker must not take SQLite's write lock every poll.
+        with self.db.session(write=False) as session:
+            if (
+                session.execute(select(OutboxEntry.id).where(*pending(now)).limit(1)).first()
+                is None
+            ):
+                return None
+        with session_scope(self.db) as session:
+            is_postgres = session.get_bind().dialect.name == "postgresql"
+            if is_postgres:
+                session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
+            now = utcnow()
+            busy = select(OutboxEntry.question_id).where(
+                OutboxEntry.done_at.is_(None), OutboxEntry.claimed_until >= now
+            )
+            query = (
+                select(OutboxEntry.id, OutboxEntry.question_id, OutboxEntry.attempts)
+                .where(*pending(now), OutboxEntry.question_id.not_in(busy))
+                .order_by(OutboxEntry.id)
+                .limit(limit)
+            )
+            if is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = session.execute(query).all()
+            if not rows:
+                return None
+            lease = now + timedelta(seconds=self.settings.outbox_lease_seconds)
+            session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id.in_([r.id for r in rows]))
+                .values(
+                    claimed_by=self.worker_id,
+                    claimed_until=lease,
+                    attempts=OutboxEntry.attempts + 1,
+                )
+            )
+        return Claim({r.id: r.question_id for r in rows}, max(r.attempts for r in rows) + 1)
+
+    # -- sending ------------------------------------------------------------------------
+
+    def send(self, claim: Claim) -> BatchResult:
+        """Index the claimed threads and record the outcome on their rows."""
+        result = BatchResult(rows=sorted(claim.rows), threads=len(claim.question_ids))
+        try:
+            self._ensure_index()
+            with self.db.session(write=False) as session:
+                documents, gone = build_documents(session, claim.question_ids)
+            index = self.client.index(self.index_uid)
+            tasks = []
+            if documents:
+                tasks.append(index.add_documents(documents, PRIMARY_KEY))
+            if gone:
+                tasks.append(index.delete_documents(filter=f"id IN [{', '.join(map(str, gone))}]"))
+            for task in tasks:
+                result.task_uids.append(task.task_uid)
+                self._await(task.task_uid)
+        except Exception as exc:
+            if not isinstance(exc, MeilisearchError | TaskFailed | IndexSettingsError):
+                log.exception("unexpected failure while sending a search batch")
+            result.error = f"{type(exc).__name__}: {exc}"[:2000]
+            # The index may have vanished or the server restarted: check it before the next send.
+            self._index_checked = None
+            self._release(claim, result)
+            log.warning("search batch of %d rows failed: %s", len(claim.rows), result.error)
+            return result
+        self._mark_done(claim, result)
+        if self.on_sent is not None:
+            self.on_sent(result)
+        return result
+
+    def _ensure_index(self) -> None:
+        # At start, after any failure, and now and then: an index deleted behind our back
+        # would be re-created by the next document addition with default settings.
+        now = utcnow()
+        if self._index_checked is None or now - self._index_checked > INDEX_CHECK_EVERY:
+            ensure_index(self.client, self.index_uid)
+            self._index_checked = now
+
+    def _await(self, task_uid: int) -> None:
+        # Well inside the lease, so nobody else claims these rows while we still wait.
+        timeout_ms = int(self.settings.outbox_lease_seconds * 1000 / 2)
+        task = self.client.wait_for_task(task_uid, timeout_in_ms=timeout_ms, interval_in_ms=10)
+        if task.status != "succeeded":
+            raise TaskFailed(f"task {task_uid} {task.status}: {task.error}")
+
+    def _mark_done(self, claim: Claim, result: BatchResult) -> None:
+        with session_scope(self.db) as session:
+            session.execute(
+                update(OutboxEntry)
+                .where(
+                    OutboxEntry.id.in_(list(claim.rows)), OutboxEntry.claimed_by == self.worker_id
+                )
+                .values(
+                    done_at=utcnow(),
+                    claimed_until=None,
+                    task_uid=result.task_uids[-1] if result.task_uids else None,
+                    last_error=None,
+                )
+            )
+
+    def _release(self, claim: Claim, result: BatchResult) -> None:
+        delay = backoff_seconds(claim.attempts, self.settings.outbox_max_backoff_seconds)
+        with session_scope(self.db) as session:
+            session.execute(
+                update(OutboxEntry)
+                .where(
+                    OutboxEntry.id.in_(list(claim.rows)), OutboxEntry.claimed_by == self.worker_id
+                )
+                .values(
+                    claimed_by=None,
+                    claimed_until=None,
+                    available_at=utcnow() + timedelta(seconds=delay),
+                    task_uid=result.task_uids[-1] if result.task_uids else None,
+                    last_error=result.error,
+                )
+            )
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run_once(self) -> BatchResult | None:
+        """Claim and send one batch; None when there was nothing to do."""
+        self._prune_if_due()
+        claim = self.claim()
+        return None if claim is None else self.send(claim)
+
+    def drain(self, max_batches: int = 1_000_000) -> int:
+        """Send batches until none is due (or `max_batches`); returns the rows sent."""
+        sent = 0
+        for _ in range(max_batches):
+            result = self.run_once()
+            if result is None or result.error:
+                break
+            sent += len(result.rows)
+        return sent
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll and send until `stop` is set."""
+        log.info("search worker %s draining the outbox into %s", self.worker_id, self.index_uid)
+        idle = self.settings.outbox_poll_seconds
+        while not stop.is_set():
+            try:
+                result = self.run_once()
+            except Exception:
+                # The database may be briefly away; the loop must outlive it.
+                log.exception("search worker iteration failed")
+                stop.wait(1.0)
+                continue
+            if result is None:
+                stop.wait(idle)
+            elif result.error:
+                stop.wait(min(1.0, self.settings.outbox_max_backoff_seconds))
+
+    def _prune_if_due(self) -> None:
+        now = utcnow()
+        if self._last_prune is not None and now - self._last_prune < PRUNE_EVERY:
+            return
+        self._last_prune = now
+        with session_scope(self.db) as session:
+            session.execute(
+                delete(OutboxEntry).where(
+                    OutboxEntry.done_at.is_not(None), OutboxEntry.done_at < now - DONE_RETENTION
+                )
+            )
