@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from app import migrate as migrations
+from app.audit import commands as audit_commands
 from app.audit.actions import render_markdown
 from app.audit.service import Actor, AuditContext, verify_chain
 from app.auth import passwords
@@ -201,12 +202,19 @@ def topics_create(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    checkpoint_seq: Annotated[int | None, typer.Option(help="A kept checkpoint's seq.")] = None,
+    checkpoint_hash: Annotated[str | None, typer.Option(help="That checkpoint's hash.")] = None,
+) -> None:
     """Recompute the audit chain; exit 1 and name the first bad seq when it is broken."""
+    if (checkpoint_seq is None) != (checkpoint_hash is None):
+        typer.secho("error: give --checkpoint-seq and --checkpoint-hash together", err=True)
+        raise typer.Exit(code=2)
+    against = None if checkpoint_seq is None else (checkpoint_seq, str(checkpoint_hash))
     db = _database()
     try:
         with db.session(write=False) as session:
-            report = verify_chain(session)
+            report = verify_chain(session, against=against)
     finally:
         db.dispose()
     typer.echo(json.dumps(report.as_dict()))
@@ -226,6 +234,9 @@ def audit_actions() -> None:
     typer.echo(render_markdown(), nl=False)
 
 
+audit_commands.register(audit_app, _database, cli_context)
+
+
 @app.command()
 def demo() -> None:
     """Create demo users and content (idempotent) and print how to log in."""
@@ -238,7 +249,7 @@ def demo() -> None:
     db = _database()
     try:
         with session_scope(db) as session:
-            created = seed(session, cli_context())
+            created = seed(session, settings, cli_context())
     finally:
         db.dispose()
     typer.echo("demo content " + ("created" if created else "already present"))

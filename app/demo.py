@@ -1,17 +1,26 @@
 """Demo users and content for trying Vouch locally (`vouch demo`)."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from pydantic import AnyHttpUrl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.answers.models import Answer
 from app.answers.schemas import AnswerCreate
 from app.answers.service import cast_vote, create_answer
 from app.audit.service import AuditContext
 from app.comments.service import add_comment
+from app.config import Settings
 from app.deps import actor_of
+from app.questions.models import Question
 from app.questions.schemas import QuestionCreate
 from app.questions.service import create_question
+from app.resources.schemas import ResourceCreate
+from app.resources.service import add_resource
+from app.reviews.schemas import ReviewCreate
+from app.reviews.service import create_review, flag_answer
 from app.topics.schemas import TopicCreate
 from app.topics.service import create_topic
 from app.users.models import Role, User
@@ -57,12 +66,12 @@ DEMO_USERS = (
 )
 
 
-def seed(session: Session, ctx: AuditContext) -> bool:
-    """Create the demo topics, users and a few threads; False when they already exist."""
+def seed(session: Session, settings: Settings, ctx: AuditContext) -> bool:
+    """Create the demo topics, users, threads, reviews and an open learning need;
+    False when they already exist."""
     if session.execute(select(User.id).where(User.username == "admin")).first():
         return False
-    for topic in DEMO_TOPICS:
-        create_topic(session, ctx, topic)
+    topics = {topic.slug: create_topic(session, ctx, topic) for topic in DEMO_TOPICS}
     users = {
         u.username: create_user(
             session,
@@ -81,77 +90,110 @@ def seed(session: Session, ctx: AuditContext) -> bool:
     def as_user(name: str) -> AuditContext:
         return ctx.as_actor(actor_of(users[name]))
 
-    q1 = create_question(
-        session,
-        as_user("alice"),
-        users["alice"],
-        QuestionCreate(
-            title="Can a customer claim for accidental damage to a laptop at work?",
-            body="Home contents policy with accidental damage cover. The laptop belongs to the "
-            "customer but was damaged in the office. Is that covered?",
-            topic="claims",
-            tags=["contents", "accidental-damage"],
-        ),
+    def ask(name: str, **fields: Any) -> Question:
+        return create_question(session, as_user(name), users[name], QuestionCreate(**fields))
+
+    def reply(name: str, question: Question, body: str) -> Answer:
+        return create_answer(session, as_user(name), users[name], question, AnswerCreate(body=body))
+
+    def review(name: str, answer: Answer, **verdict: Any) -> None:
+        create_review(
+            session,
+            settings,
+            as_user(name),
+            users[name],
+            answer.id,
+            ReviewCreate.model_validate(verdict),
+        )
+
+    laptop = ask(
+        "alice",
+        title="Can a customer claim for accidental damage to a laptop at work?",
+        body="Home contents policy with accidental damage cover. The laptop belongs to the "
+        "customer but was damaged in the office. Is that covered?",
+        topic="claims",
+        tags=["contents", "accidental-damage"],
     )
-    a1 = create_answer(
-        session,
-        as_user("bob"),
-        users["bob"],
-        q1,
-        AnswerCreate(
-            body="Only if the policy has personal possessions cover: accidental damage on its own "
-            "applies inside the home.",
-        ),
+    right = reply(
+        "bob",
+        laptop,
+        "Only if the policy has personal possessions cover: accidental "
+        "damage on its own applies inside the home.",
     )
-    create_answer(
-        session,
-        as_user("alice"),
-        users["alice"],
-        q1,
-        AnswerCreate(
-            body="Yes, accidental damage covers everything the customer owns, wherever it is.",
-        ),
+    too_broad = reply(
+        "alice",
+        laptop,
+        "Yes, accidental damage covers everything the customer owns, wherever it is.",
     )
-    cast_vote(session, as_user("alice"), users["alice"], a1, 1)
+    too_narrow = reply(
+        "bob", laptop, "No: laptops are business equipment and never covered by home insurance."
+    )
+    cast_vote(session, as_user("alice"), users["alice"], right, 1)
     add_comment(
         session,
         as_user("erin"),
         users["erin"],
-        q1.id,
+        laptop.id,
         "Check the schedule for the personal possessions section first.",
-        a1.id,
+        right.id,
     )
-
-    q2 = create_question(
+    flag_answer(
         session,
         as_user("bob"),
         users["bob"],
-        QuestionCreate(
-            title="How many days does a customer have to cancel a new policy?",
-            body="A customer bought a policy last week and has changed their mind.",
-            topic="policy-servicing",
-            tags=["cancellation"],
+        too_broad.id,
+        "I think this only applies inside the home.",
+    )
+    handbook = add_resource(
+        session,
+        as_user("erin"),
+        users["erin"],
+        topics["claims"],
+        ResourceCreate(
+            title="Claims handbook: accidental damage",
+            url=AnyHttpUrl("https://intranet.example/claims/accidental-damage"),
+            description="What each level of cover pays for.",
         ),
     )
-    create_answer(
-        session,
-        as_user("alice"),
-        users["alice"],
-        q2,
-        AnswerCreate(
-            body="There is a 14-day cooling-off period from the start date or from receiving the "
-            "documents, whichever is later.",
-        ),
+    # Erin validates the thread; its two wrong answers open a learning need.
+    review("erin", right, verdict="endorse", references=[handbook.id])
+    review(
+        "erin",
+        too_broad,
+        verdict="reject",
+        references=[handbook.id],
+        rationale="Accidental damage on its own only covers items in the home.",
     )
-    create_question(
-        session,
-        as_user("alice"),
-        users["alice"],
-        QuestionCreate(
-            title="When does an expression of dissatisfaction count as a complaint?",
-            body="A customer grumbled on the phone but said they did not want to complain.",
-            topic="complaints",
-            tags=["definition"],
-        ),
+    review(
+        "erin",
+        too_narrow,
+        verdict="correct",
+        rationale="A personally owned laptop can be covered.",
+        correction="A personally owned laptop is covered away from home only under personal "
+        "possessions cover; check the schedule.",
+    )
+
+    cancel = ask(
+        "bob",
+        title="How many days does a customer have to cancel a new policy?",
+        body="A customer bought a policy last week and has changed their mind.",
+        topic="policy-servicing",
+        tags=["cancellation"],
+    )
+    cooling_off = reply(
+        "alice",
+        cancel,
+        "There is a 14-day cooling-off period from the start "
+        "date or from receiving the documents, whichever is later.",
+    )
+    # Policy servicing needs two experts: Paul's endorsement leaves it awaiting a second.
+    review("paul", cooling_off, verdict="endorse")
+
+    ask(
+        "alice",
+        title="When does an expression of dissatisfaction count as a complaint?",
+        body="A customer grumbled on the phone but said they did not want to complain.",
+        topic="complaints",
+        tags=["definition"],
     )
     return True

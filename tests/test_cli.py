@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from app.cli import app as cli
 from app.config import Settings, get_settings
 from app.db import Database
+from tests.audit.tampering import tampering
 
 runner = CliRunner()
 
@@ -65,7 +66,7 @@ def test_audit_verify_exits_non_zero_naming_the_first_bad_seq(cli_env: None, db:
     assert runner.invoke(cli, ["demo"]).exit_code == 0
     intact = runner.invoke(cli, ["audit", "verify"])
     assert intact.exit_code == 0, intact.output
-    with db.engine.begin() as conn:
+    with tampering(db) as conn:  # on PostgreSQL the write-once trigger is off for this edit
         conn.execute(text("UPDATE audit_events SET actor_username = 'mallory' WHERE seq = 5"))
     broken = runner.invoke(cli, ["audit", "verify"])
     assert broken.exit_code == 1
@@ -76,3 +77,16 @@ def test_production_refuses_the_default_secret() -> None:
     with pytest.raises(ValidationError, match="VOUCH_SECRET_KEY"):
         Settings(environment="production", _env_file=None)  # type: ignore[call-arg]
     assert Settings(environment="production", secret_key="s3cret", _env_file=None)  # type: ignore[call-arg]
+
+
+def test_demo_tells_the_whole_story(cli_env: None, client: TestClient) -> None:
+    assert runner.invoke(cli, ["demo"]).exit_code == 0
+    token = client.post("/auth/token", json={"username": "alice", "password": "demo-alice-pass"})
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    [need] = client.get("/learning-needs", headers=headers).json()["items"]
+    assert (need["kind"], need["status"], need["wrong_count"]) == ("thread", "open", 2)
+    thread = client.get(f"/questions/{need['question_id']}", headers=headers).json()
+    assert {a["state"] for a in thread["answers"]} == {"endorsed", "rejected", "corrected"}
+    assert thread["resources"]
+    board = client.get("/leaderboard", headers=headers).json()["entries"]
+    assert board[0]["user"]["username"] == "bob"
