@@ -84,10 +84,8 @@ def refresh_validation(session: Session, answer: Answer, topic: Topic, now: date
 
 
 def sync_question_status(session: Session, question_id: int) -> None:
-    """`resolved` while the thread has a live endorsed or corrected answer, else `open`."""
-    question = session.get(Question, question_id)
-    if question is None or question.status == QuestionStatus.closed:
-        return
+    """`resolved` while the thread has a live endorsed or corrected answer, else `open`;
+    a closed question stays closed."""
     validated = session.execute(
         select(Answer.id)
         .where(
@@ -97,7 +95,11 @@ def sync_question_status(session: Session, question_id: int) -> None:
         )
         .limit(1)
     ).first()
-    question.status = QuestionStatus.resolved if validated else QuestionStatus.open
+    session.execute(
+        update(Question)
+        .where(Question.id == question_id, Question.status != QuestionStatus.closed)
+        .values(status=QuestionStatus.resolved if validated else QuestionStatus.open)
+    )
 
 
 def create_review(

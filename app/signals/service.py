@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.answers.models import Answer
@@ -171,9 +171,11 @@ def sync_thread_flag(session: Session, question_id: int) -> None:
             LearningNeed.kind == SignalKind.thread, LearningNeed.question_id == question_id
         )
     ).scalar_one_or_none()
-    question = session.get(Question, question_id)
-    if question is not None:
-        question.has_learning_need = status in (SignalStatus.open, SignalStatus.acknowledged)
+    session.execute(
+        update(Question)
+        .where(Question.id == question_id)
+        .values(has_learning_need=status in (SignalStatus.open, SignalStatus.acknowledged))
+    )
 
 
 def get_need(session: Session, need_id: int) -> LearningNeed:
