@@ -1,6 +1,7 @@
 """The threads index's settings, kept in code and applied with a drift check."""
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import meilisearch
@@ -58,12 +59,18 @@ def _matches(name: str, want: Any, have: Any) -> bool:
     return bool(want == have)
 
 
-def ensure_index(client: meilisearch.Client, uid: str, *, wait: bool = True) -> list[str]:
+@dataclass(frozen=True)
+class IndexCheck:
+    #: The index did not exist and was created (empty).
+    created: bool
+    #: Settings that differed from the code and were re-applied.
+    drifted: list[str]
+
+
+def ensure_index(client: meilisearch.Client, uid: str, *, wait: bool = True) -> IndexCheck:
     """Create index `uid` if it is missing and make its settings match `THREADS_SETTINGS`.
 
-    Returns the names of the settings that had drifted (and were re-applied);
-    empty when the index was already as the code says. Raises
-    `IndexSettingsError` when Meilisearch refuses the settings.
+    Raises `IndexSettingsError` when Meilisearch refuses the settings.
     """
     try:
         actual = client.index(uid).get_settings()
@@ -72,6 +79,7 @@ def ensure_index(client: meilisearch.Client, uid: str, *, wait: bool = True) -> 
             raise
         _wait(client, client.create_index(uid, {"primaryKey": PRIMARY_KEY}).task_uid, uid)
         actual = {}
+    created = not actual
     drifted = settings_drift(THREADS_SETTINGS, actual)
     if drifted:
         if actual:
@@ -79,7 +87,7 @@ def ensure_index(client: meilisearch.Client, uid: str, *, wait: bool = True) -> 
         task = client.index(uid).update_settings(dict(THREADS_SETTINGS))
         if wait:
             _wait(client, task.task_uid, uid)
-    return drifted
+    return IndexCheck(created, drifted)
 
 
 class IndexSettingsError(RuntimeError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import tempfile
@@ -65,7 +66,8 @@ class LocalMeilisearch:
     def __init__(
         self, data_dir: Path, port: int | None = None, master_key: str | None = None
     ) -> None:
-        self.data_dir = Path(data_dir)
+        # Absolute: the server runs with data_dir as its working directory.
+        self.data_dir = Path(data_dir).resolve()
         self._port = port
         self._master_key = master_key
         self._process: subprocess.Popen[bytes] | None = None
@@ -124,6 +126,9 @@ class LocalMeilisearch:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # Its own session: a Ctrl-C meant for the caller must not kill the server before
+            # the caller has finished with it; stop() ends it.
+            start_new_session=True,
         )
         try:
             self._wait_until_healthy()
@@ -183,3 +188,50 @@ class LocalMeilisearch:
         except OSError:
             return "(no log)"
         return "--- end of meilisearch log ---\n" + "\n".join(text.splitlines()[-lines:])
+
+
+def run_beside(data_dir: Path, command: list[str], port: int | None = None) -> int:
+    """Run `command` with a local Meilisearch beside it; stop the server when it exits.
+
+    The command sees `VOUCH_MEILI_URL` and `VOUCH_MEILI_KEY` pointing at the server.
+    Returns the command's exit status.
+    """
+    with LocalMeilisearch(data_dir, port=port) as server:
+        print(f"meilisearch {server.url} (data and master key in {data_dir})", flush=True)
+        env = {**os.environ, "VOUCH_MEILI_URL": server.url, "VOUCH_MEILI_KEY": server.master_key}
+        # The command gets its own process group, and we hand it each SIGINT or SIGTERM
+        # exactly once, whether it came from a terminal's Ctrl-C or from `kill`.
+        child = subprocess.Popen(command, env=env, process_group=0)
+
+        def forward(signum: int, _frame: object) -> None:
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signum)
+
+        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            return child.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m search.local_server DATA_DIR [--port N] -- COMMAND ...`"""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m search.local_server",
+        description="Run COMMAND beside a private Meilisearch kept in DATA_DIR.",
+    )
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--port", type=int, default=None, help="default: a free port")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="after --")
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the command to run after --")
+    return run_beside(args.data_dir, command, args.port)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

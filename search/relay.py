@@ -28,16 +28,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import meilisearch
 from meilisearch.errors import MeilisearchError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db import Database, session_scope, utcnow
+from app.db import Database, UTCDateTime, session_scope, utcnow
 from app.outbox.models import OutboxEntry
+from app.questions.models import Question
 from search.documents import build_documents
 from search.index_settings import PRIMARY_KEY, IndexSettingsError, ensure_index
 
@@ -49,6 +50,7 @@ FIRST_BACKOFF_SECONDS = 0.5
 DONE_RETENTION = timedelta(days=1)
 PRUNE_EVERY = timedelta(minutes=10)
 INDEX_CHECK_EVERY = timedelta(minutes=5)
+INDEX_RETRY_EVERY = timedelta(seconds=5)
 
 
 class TaskFailed(RuntimeError):
@@ -114,6 +116,7 @@ class OutboxRelay:
         self.index_uid = settings.meili_index
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._index_checked: datetime | None = None
+        self._index_failed_at: datetime | None = None
         self._last_prune: datetime | None = None
         # Called with each successful batch; tests use it to see who sent what.
         self.on_sent: Callable[[BatchResult], None] | None = None
@@ -199,8 +202,34 @@ class OutboxRelay:
         # would be re-created by the next document addition with default settings.
         now = utcnow()
         if self._index_checked is None or now - self._index_checked > INDEX_CHECK_EVERY:
-            ensure_index(self.client, self.index_uid)
+            if ensure_index(self.client, self.index_uid).created:
+                self._backfill()
             self._index_checked = now
+
+    def _check_index_if_due(self) -> None:
+        """At start-up and every few minutes, even with nothing to send: apply the settings,
+        report drift, and refill a lost index. Failures only log; sending retries anyway."""
+        now = utcnow()
+        if self._index_failed_at is not None and now - self._index_failed_at < INDEX_RETRY_EVERY:
+            return
+        try:
+            self._ensure_index()
+            self._index_failed_at = None
+        except Exception as exc:
+            self._index_failed_at = now
+            log.warning("search index %s not ready: %s", self.index_uid, exc)
+
+    def _backfill(self) -> None:
+        # A new, empty index (first start, or its data was lost): queue every live thread,
+        # so the index fills up through the ordinary path instead of staying empty.
+        with session_scope(self.db) as session:
+            now = utcnow()
+            at = literal(now, type_=UTCDateTime())
+            live = select(Question.id, at, at, literal(0)).where(Question.deleted_at.is_(None))
+            columns = ["question_id", "created_at", "available_at", "attempts"]
+            result = session.execute(insert(OutboxEntry).from_select(columns, live))
+            queued = cast(CursorResult[Any], result).rowcount
+        log.warning("search index %s was missing; queued %s threads", self.index_uid, queued)
 
     def _await(self, task_uid: int) -> None:
         # Well inside the lease, so nobody else claims these rows while we still wait.
@@ -246,6 +275,7 @@ class OutboxRelay:
     def run_once(self) -> BatchResult | None:
         """Claim and send one batch; None when there was nothing to do."""
         self._prune_if_due()
+        self._check_index_if_due()
         claim = self.claim()
         return None if claim is None else self.send(claim)
 

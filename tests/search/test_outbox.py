@@ -142,11 +142,13 @@ def test_a_failed_task_is_recorded_and_retried_with_backoff(
     meili.wait_for_task(meili.delete_index(settings.meili_index).task_uid)
     with session_scope(db) as session:
         session.execute(update(OutboxEntry).values(available_at=utcnow()))
-    retried = relay.run_once()
+    retried = relay.run_once()  # re-creates the index, so also queues every thread again
 
     assert retried is not None and retried.error is None
-    [row] = _rows(db)
+    relay.drain()
+    row, backfilled = _rows(db)
     assert row.done_at is not None and row.attempts == 2 and row.last_error is None
+    assert backfilled.question_id == q["id"] and backfilled.done_at is not None
     assert hit_ids(search(client, rep, q="retrying")) == [q["id"]]
 
 
