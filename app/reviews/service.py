@@ -12,6 +12,7 @@ from app.audit.service import AuditContext
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, SelfReview
+from app.outbox.service import enqueue_thread
 from app.questions.models import Question, QuestionStatus
 from app.recognition.service import already_awarded, award
 from app.resources.models import Resource
@@ -142,6 +143,7 @@ def create_review(
     sync_question_status(session, answer.question_id)
     _award_for_review(session, reviewer, answer, state_before, now)
     changes = after_review(session, settings, answer, was_wrong, now)
+    enqueue_thread(session, answer.question_id)
     session.flush()
 
     # Audit last: the chain head is the final lock this transaction takes.

@@ -17,6 +17,7 @@ from app.audit import service as audit
 from app.audit.service import AuditContext
 from app.config import Settings
 from app.errors import Conflict, Forbidden, NotFound
+from app.outbox.service import enqueue_thread
 from app.pagination import decode_cursor
 from app.questions.models import Question
 from app.reviews.state import WRONG_STATES
@@ -236,6 +237,7 @@ def transition(
     _step(session, need, target, note, user.id, now)
     if need.kind == SignalKind.thread:
         sync_thread_flag(session, need.question_id)
+        enqueue_thread(session, need.question_id)  # the thread's learning-need flag changed
     session.flush()
     record_changes(
         session,
