@@ -114,3 +114,84 @@ def open_thread_signal(db: Database, question_id: int) -> int:
             )
         )
         return need.id
+
+
+# Tables that reviews, flags, signals, signposts and reputation write to.
+VALIDATION_TABLES = (
+    "reviews",
+    "flags",
+    "learning_needs",
+    "learning_need_events",
+    "resources",
+    "audit_events",
+    "reputation_events",
+    "topic_reputation",
+)
+
+
+def count_rows(db: Database, tables: tuple[str, ...] = VALIDATION_TABLES) -> dict[str, int]:
+    """Row counts of `tables`, to show that a refused request wrote nothing."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        return {
+            table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in tables
+        }
+
+
+def send_rejected(
+    client: TestClient, db: Database, person: Person, method: str, path: str, **kwargs: Any
+) -> Any:
+    """Send a request that must be refused: a 4xx problem document, and no row written."""
+    before = count_rows(db)
+    response = client.request(method, path, headers=person.headers, **kwargs)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].startswith("/problems/")
+    assert problem["status"] == response.status_code
+    assert problem["title"] and problem["detail"]
+    if response.status_code == 422:
+        assert problem["errors"] and all(error["field"] for error in problem["errors"])
+    assert count_rows(db) == before
+    return response
+
+
+def review(
+    client: TestClient, expert: Person, answer_id: int, verdict: str, **fields: Any
+) -> dict[str, Any]:
+    """An expert's review that must be accepted (201); returns it."""
+    response = client.post(
+        f"/answers/{answer_id}/reviews", json={"verdict": verdict, **fields}, headers=expert.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def reject(client: TestClient, expert: Person, answer_id: int) -> dict[str, Any]:
+    return review(client, expert, answer_id, "reject", rationale="Not what the policy says.")
+
+
+def flag(
+    client: TestClient, person: Person, answer_id: int, reason: str = "This looks wrong."
+) -> dict[str, Any]:
+    response = client.post(
+        f"/answers/{answer_id}/flags", json={"reason": reason}, headers=person.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def thread(client: TestClient, reader: Person, question_id: int) -> dict[str, Any]:
+    response = client.get(f"/questions/{question_id}", headers=reader.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def shown_answer(
+    client: TestClient, reader: Person, question_id: int, answer_id: int
+) -> dict[str, Any]:
+    """The answer as its thread page shows it."""
+    answers = thread(client, reader, question_id)["answers"]
+    return dict(next(a for a in answers if a["id"] == answer_id))
