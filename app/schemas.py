@@ -1,9 +1,10 @@
 """Schema building blocks shared by every domain."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
 
 
 def _has_nul(value: Any) -> bool:
@@ -49,3 +50,19 @@ class UserSummary(ResponseModel):
 # Ids are 32-bit on PostgreSQL; a larger number can only be a miss, never a row.
 MAX_ID = 2_147_483_647
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """An aware UTC time; a time given without a zone is taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+# A timestamp in a query string or body, normalised to UTC (422 when it cannot be).
+UTCTimestamp = Annotated[datetime, AfterValidator(as_utc)]

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,7 +9,7 @@ from app.errors import InvalidInput
 from app.pagination import CursorParam, PageSize, decode_cursor, next_cursor
 from app.recognition import service
 from app.recognition.schemas import Contributor, Digest, DigestAnswer, Leaderboard, LeaderboardEntry
-from app.schemas import Slug, UserSummary
+from app.schemas import Slug, UserSummary, UTCTimestamp
 from app.topics.lookup import topic_by_slug
 
 router = APIRouter(tags=["recognition"])
@@ -39,13 +39,13 @@ def leaderboard(
 def digest(
     session: SessionDep,
     _user: CurrentUser,
-    since: Annotated[datetime | None, Query(description="ISO 8601; default a week ago.")] = None,
+    since: Annotated[
+        UTCTimestamp | None, Query(description="ISO 8601; default a week ago.")
+    ] = None,
     limit: PageSize = 20,
     cursor: CursorParam = None,
 ) -> Digest:
     since = since or utcnow() - timedelta(days=DEFAULT_DIGEST_DAYS)
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
     if since > utcnow():
         raise InvalidInput(
             "`since` is in the future.",

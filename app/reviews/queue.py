@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.answers.models import Answer, ValidationState
 from app.errors import InvalidCursor
 from app.questions.models import Question
+from app.reviews.models import Review, Verdict
 from app.users.models import User
 
 BUCKETS = {0: "flagged", 1: "stale", 2: "unreviewed"}
@@ -59,9 +60,22 @@ def review_queue(
     if not topic_ids:
         return []
     bucket = _bucket(now).label("bucket")
+    # An answer awaiting more endorsements waits for other experts: a second endorsement
+    # by one who already endorsed this revision would not count.
+    endorsed_by_me = (
+        select(Review.id)
+        .where(
+            Review.answer_id == Answer.id,
+            Review.answer_revision == Answer.revision,
+            Review.reviewer_id == expert.id,
+            Review.verdict == Verdict.endorse,
+        )
+        .exists()
+    )
     needs_review = or_(
         Answer.open_flags > 0,
-        Answer.state.in_([ValidationState.unreviewed, ValidationState.awaiting_endorsement]),
+        Answer.state == ValidationState.unreviewed,
+        and_(Answer.state == ValidationState.awaiting_endorsement, ~endorsed_by_me),
         and_(Answer.state == ValidationState.endorsed, Answer.stale_at <= now),
     )
     query = (

@@ -1,22 +1,45 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, Field, StringConstraints, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from app.questions.schemas import Body
 from app.reviews.models import Verdict
 from app.schemas import MAX_ID, RequestModel, ResponseModel, UserSummary
 
 Rationale = Annotated[str, StringConstraints(min_length=1, max_length=5_000)]
-ResourceId = Annotated[int, Field(ge=1, le=MAX_ID)]
-Url = Annotated[AnyHttpUrl, Field(max_length=2_000)]
+_url = TypeAdapter(Annotated[AnyHttpUrl, Field(max_length=2_000)])
+
+
+def _reference(value: object) -> int | str:
+    """A resource id (a JSON integer, not `true` or `"1"`) or an http(s) URL."""
+    if type(value) is int and 1 <= value <= MAX_ID:
+        return value
+    if isinstance(value, str):
+        try:
+            return str(_url.validate_python(value))
+        except ValidationError:
+            pass
+    raise ValueError("must be a resource id of this topic or an http(s) URL")
+
+
+# One plain validator, so a bad entry is reported once, as `body.references.<index>`.
+Reference = Annotated[int | str, PlainValidator(_reference, json_schema_input_type=int | str)]
 
 
 class ReviewCreate(RequestModel):
     verdict: Verdict
     rationale: Rationale | None = None
     correction: Body | None = None
-    references: list[ResourceId | Url] = Field(default_factory=list, max_length=20)
+    references: list[Reference] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _required_by_verdict(self) -> "ReviewCreate":

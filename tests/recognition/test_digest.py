@@ -110,11 +110,6 @@ def test_digest_with_a_malformed_since_is_422(
     assert {error["field"] for error in response.json()["errors"]} == {"query.since"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a `since` whose UTC value falls before year 1 overflows when bound "
-    "(app/db.py UTCDateTime.process_bind_param astimezone) and the digest answers 500",
-)
 def test_digest_since_at_the_edge_of_the_calendar_is_a_4xx(
     client: TestClient, people: People
 ) -> None:

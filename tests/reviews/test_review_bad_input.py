@@ -103,11 +103,6 @@ def test_invalid_reference_is_422_and_writes_nothing(
     assert all(field.startswith("body.references") for field in fields(response))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the int-or-URL union of ReviewCreate.references reports pydantic's "
-    "internal union member names (with a function repr and memory address) as the field",
-)
 def test_invalid_reference_names_its_position_in_the_list(
     client: TestClient, db: Database, world: World
 ) -> None:
@@ -122,11 +117,6 @@ def test_invalid_reference_names_its_position_in_the_list(
     assert fields(response) == {"body.references.1"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='bug: lax int coercion takes `true`, "1" and 1.0 as resource id 1 '
-    "(the vote schema refuses exactly this)",
-)
 @pytest.mark.parametrize("reference", [True, "1", 1.0], ids=repr)
 def test_reference_that_is_not_an_integer_id_or_url_is_422(
     client: TestClient, db: Database, world: World, reference: Any

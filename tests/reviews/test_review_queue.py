@@ -165,11 +165,6 @@ def test_a_review_resolves_the_flags_of_an_answer(client: TestClient, people: Pe
     flag(client, flagger, flagged, "Still looks wrong to me.")  # the earlier flag is closed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the queue offers an expert answers awaiting endorsement that they "
-    "already endorsed; endorsing again cannot change anything",
-)
 def test_an_answer_i_endorsed_waits_for_other_experts_not_me(
     client: TestClient, people: People
 ) -> None:
