@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 
 from app import health, problem_handlers
 from app.answers.router import router as answers_router
+from app.audit.router import router as audit_router
 from app.auth import passwords
 from app.auth.router import router as auth_router
 from app.comments.router import router as comments_router
@@ -40,6 +41,7 @@ def api_router() -> APIRouter:
         questions_router,
         answers_router,
         comments_router,
+        audit_router,
         reviews_router,
         signals_router,
         resources_router,

@@ -158,6 +158,18 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/leaderboard"): Route(ALL, lambda w, r: ("/leaderboard", None)),
     ("GET", "/digest"): Route(ALL, lambda w, r: ("/digest", None)),
+    ("GET", "/audit/events"): Route(
+        frozenset({"compliance"}), lambda w, r: ("/audit/events", None)
+    ),
+    ("GET", "/audit/verify"): Route(
+        frozenset({"compliance"}), lambda w, r: ("/audit/verify", None)
+    ),
+    ("GET", "/audit/checkpoint"): Route(
+        frozenset({"compliance"}), lambda w, r: ("/audit/checkpoint", None)
+    ),
+    ("GET", "/audit/records/{target_type}/{target_id}"): Route(
+        frozenset({"compliance"}), lambda w, r: (f"/audit/records/answer/{w.others_answer}", None)
+    ),
 }
 
 

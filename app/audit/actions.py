@@ -13,6 +13,11 @@ class Action(NamedTuple):
 
 
 ACTIONS: dict[str, Action] = {
+    "audit.export": Action(
+        "Compliance exported audit events (over HTTP or with `vouch audit export`).",
+        "`filter` (the criteria set: `since`, `until`, `actor`, `action`, `target_type`, "
+        "`target_id`) and `format` (`ndjson` or `csv`); the export covers events up to this one.",
+    ),
     "auth.login": Action(
         "A login attempt; outcome `success` or `failure`.",
         "`username` tried; on failure `reason` (`unknown-user`, `bad-password`, `inactive`); "

@@ -9,13 +9,12 @@ verification of an exported file, so the three can never disagree.
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.audit.models import GENESIS_HASH
-
+GENESIS_HASH = "0" * 64
 HASHED_FIELDS = (
     "seq",
     "occurred_at",
@@ -39,12 +38,20 @@ def format_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON text of a value: keys sorted, no insignificant whitespace, not ASCII-escaped."""
+    return _CANONICAL.encode(value)
+
+
 def canonical_bytes(fields: Mapping[str, Any]) -> bytes:
     """The bytes that are hashed for an event given as a mapping of its fields."""
     doc = {name: fields[name] for name in HASHED_FIELDS}
     if isinstance(doc["occurred_at"], datetime):
         doc["occurred_at"] = format_timestamp(doc["occurred_at"])
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical_json(doc).encode()
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:
@@ -53,7 +60,11 @@ def event_hash(fields: Mapping[str, Any]) -> str:
 
 @dataclass
 class VerifyReport:
-    """What a verification found; `first_bad_seq` is None when the chain holds."""
+    """What a verification found; `first_bad_seq` is None when the chain holds.
+
+    `gaps` counts places where `seq` jumps forward; only a verification that
+    allows gaps (a filtered export) can report any.
+    """
 
     ok: bool
     events_checked: int
@@ -61,6 +72,8 @@ class VerifyReport:
     head_hash: str | None
     first_bad_seq: int | None
     reason: str | None = None
+    first_seq: int | None = None
+    gaps: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,36 +85,68 @@ class VerifyReport:
             "reason": self.reason,
         }
 
+    def fail(self, seq: int, reason: str) -> "VerifyReport":
+        self.ok, self.first_bad_seq, self.reason = False, seq, reason
+        return self
+
+
+def hashes_to_its_hash(event: Mapping[str, Any]) -> bool:
+    return event_hash(event) == event["hash"]
+
 
 def verify_events(
     events: Iterable[Mapping[str, Any]],
     *,
-    expected_first_seq: int = 1,
-    expected_prev_hash: str = GENESIS_HASH,
+    from_genesis: bool = True,
+    allow_gaps: bool = False,
+    authentic: Callable[[Any], bool] = hashes_to_its_hash,
 ) -> VerifyReport:
-    """Walk events in order and report the first whose seq, link or hash is wrong.
+    """Walk events in `seq` order and report the first whose seq, link or hash is wrong.
 
     A deleted event shows as a gap in `seq`, an inserted one as a broken link or
     a duplicate `seq`, an edited one as a hash mismatch; two swapped events fail
     at the first of them.
+
+    `from_genesis=False` accepts a run starting anywhere (an export filtered by
+    time); an event with seq 1 must still link to the genesis hash.
+    `allow_gaps` accepts forward jumps in `seq` (an export filtered by actor,
+    action or target): every event's own hash is still checked, and links only
+    between consecutive seqs, where the predecessor is present.
+    `authentic` decides whether an event hashes to its `hash`; the database
+    passes a faster check of the same thing (`app/audit/reading.py`).
     """
-    expected_seq, prev_hash = expected_first_seq, expected_prev_hash
-    checked = 0
-    head_seq: int | None = None
-    head_hash: str | None = None
+    prev_seq: int | None = 0 if from_genesis else None
+    prev_hash: str | None = GENESIS_HASH if from_genesis else None
+    # Plain locals, not report attributes, in the loop: it runs once per event.
+    checked, first_seq, gaps = 0, None, 0
+    last_hash: str | None = None
+
+    def failed(seq: int, reason: str) -> VerifyReport:
+        head = prev_seq if checked else None
+        report = VerifyReport(True, checked, head, last_hash, None, None, first_seq, gaps)
+        return report.fail(seq, reason)
+
     for event in events:
         seq = event["seq"]
-        reason = None
-        if seq != expected_seq:
-            reason = f"expected seq {expected_seq}, found {seq}"
-        elif event["prev_hash"] != prev_hash:
-            reason = "prev_hash does not match the previous event's hash"
-        elif event_hash(event) != event["hash"]:
-            reason = "hash does not match the event's content"
-        if reason is not None:
-            bad = min(seq, expected_seq) if isinstance(seq, int) else expected_seq
-            return VerifyReport(False, checked, head_seq, head_hash, bad, reason)
+        if type(seq) is not int:
+            return failed((prev_seq or 0) + 1, f"event after seq {prev_seq} has no integer seq")
+        if prev_seq is not None and seq <= prev_seq:
+            return failed(seq, f"seq {seq} after seq {prev_seq}: duplicated or out of order")
+        linked = prev_seq is not None and seq == prev_seq + 1
+        if prev_seq is not None and not linked:
+            if not allow_gaps:
+                return failed(prev_seq + 1, f"expected seq {prev_seq + 1}, found {seq}")
+            gaps += 1
+        if prev_seq is None and seq == 1:
+            linked, prev_hash = True, GENESIS_HASH
+        if linked and event["prev_hash"] != prev_hash:
+            return failed(seq, "prev_hash does not match the previous event's hash")
+        if not authentic(event):
+            return failed(seq, "hash does not match the event's content")
+        if first_seq is None:
+            first_seq = seq
         checked += 1
-        head_seq, head_hash = seq, event["hash"]
-        expected_seq, prev_hash = seq + 1, event["hash"]
-    return VerifyReport(True, checked, head_seq, head_hash, None)
+        prev_seq = seq
+        prev_hash = last_hash = event["hash"]
+    head = prev_seq if checked else None
+    return VerifyReport(True, checked, head, last_hash, None, None, first_seq, gaps)

@@ -1,14 +1,36 @@
 """The audit chain: append-only events, each hashed over its predecessor."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Dialect, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
+from app.audit.chain import GENESIS_HASH, canonical_json
 from app.db import Base, UTCDateTime
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "AuditEvent", "AuditHead", "CanonicalJSON"]
+
+
+class CanonicalJSON(TypeDecorator[Any]):
+    """JSON stored as its canonical text: the very bytes the chain hashes for it.
+
+    Verification can then hash the stored text as it is, instead of parsing and
+    re-serialising every event (see `app/audit/reading.py`). Reading it back is
+    ordinary JSON.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
+        if dialect.driver == "psycopg":
+            from psycopg.types.json import Json
+
+            return lambda value: Json(value, dumps=canonical_json)
+        return canonical_json
 
 
 class AuditEvent(Base):
@@ -19,7 +41,7 @@ class AuditEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_username: Mapped[str | None] = mapped_column(String(64))
-    actor_roles: Mapped[list[str]] = mapped_column(JSON)
+    actor_roles: Mapped[list[str]] = mapped_column(CanonicalJSON)
     action: Mapped[str] = mapped_column(String(64), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
     target_type: Mapped[str | None] = mapped_column(String(32))
@@ -27,7 +49,7 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     client_ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(Text)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(CanonicalJSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

@@ -1,18 +1,23 @@
-"""Appending to the audit chain and verifying it in the database."""
+"""Appending to the audit chain, reading it back in batches, verifying it in the database."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
+from app.audit import reading
 from app.audit.actions import ACTIONS
 from app.audit.chain import VerifyReport, event_hash, verify_events
-from app.audit.models import AuditEvent, AuditHead
+from app.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from app.db import utcnow
 
 HEAD_ROW_ID = 1
+_EVENTS = cast(Table, AuditEvent.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
 VERIFY_BATCH = 5_000
 
 
@@ -50,16 +55,17 @@ def record(
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction.
 
-    The head row is locked for the rest of the transaction, so concurrent
-    writers append one after another and `seq` stays gap-free.
+    Moving the head takes its row lock for the rest of the transaction, so
+    concurrent writers append one after another and `seq` stays gap-free. Two
+    statements: the head update hands back the new seq and the previous hash,
+    then the event is inserted as the head takes its hash (on PostgreSQL in one
+    round trip). Returns the event, which is not added to the session.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == HEAD_ROW_ID).with_for_update()
-    ).scalar_one()
+    seq, prev_hash = session.execute(_MOVE_HEAD).one()
     fields: dict[str, Any] = {
-        "seq": head.seq + 1,
+        "seq": seq,
         "occurred_at": utcnow(),
         "actor_id": ctx.actor.id,
         "actor_username": ctx.actor.username,
@@ -72,48 +78,104 @@ def record(
         "client_ip": ctx.client_ip,
         "user_agent": ctx.user_agent,
         "payload": payload or {},
-        "prev_hash": head.hash,
+        "prev_hash": prev_hash,
     }
-    event = AuditEvent(**fields, hash=event_hash(fields))
-    session.add(event)
-    head.seq, head.hash = event.seq, event.hash
-    session.flush()
-    return event
+    fields["hash"] = event_hash(fields)
+    params = {f"event_{name}": value for name, value in fields.items()}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_APPEND_PG, params)
+    else:
+        session.execute(_APPEND, params)
+        session.execute(_SET_HEAD_HASH, params)
+    return AuditEvent(**fields)
 
 
-def iter_events(session: Session, batch: int = VERIFY_BATCH) -> Iterator[dict[str, Any]]:
-    """Every event in `seq` order as plain dicts, fetched in keyset batches.
+# Built once: building statements per event costs more than running them.
+_MOVE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ROW_ID)
+    .values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+_APPEND = insert(_EVENTS).values({c: bindparam(f"event_{c.name}", type_=c.type) for c in _EVENTS.c})
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ROW_ID).values(hash=bindparam("event_hash"))
+# On PostgreSQL the event rides in a CTE of the head's update: one round trip.
+_APPEND_PG = _SET_HEAD_HASH.add_cte(_APPEND.cte("event"))
 
-    Rows are read as Core mappings, not ORM objects, so nothing accumulates in
-    the session and memory stays flat however long the chain is.
+
+def iter_stored(session: Session, *, through: int, window: int = VERIFY_BATCH) -> Iterator[Any]:
+    """Every event with `1 <= seq <= through`, as the chain walk needs it (`reading.walk`)."""
+    for rows in reading.windows(session.get_bind().engine, first=1, last=through, size=window):
+        yield from reading.walk(rows)
+
+
+def read_head(session: Session) -> tuple[int, str]:
+    """The chain's recorded head `(seq, hash)`: `(0, GENESIS_HASH)` while it is empty.
+
+    Read with a fresh query every time (never from the session's identity map),
+    so a second read sees appends committed since the first.
     """
-    table = AuditEvent.__table__
-    after = 0
-    while True:
-        rows = (
-            session.execute(
-                select(table).where(table.c.seq > after).order_by(table.c.seq).limit(batch)
-            )
-            .mappings()
-            .all()
-        )
-        if not rows:
-            return
-        for row in rows:
-            yield dict(row)
-        after = rows[-1]["seq"]
+    query = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ROW_ID)
+    seq, hash_ = session.execute(query).one()
+    return int(seq), str(hash_)
 
 
-def verify_chain(session: Session) -> VerifyReport:
-    """Recompute the whole chain and check that it ends at the recorded head."""
-    report = verify_events(iter_events(session))
+@dataclass(frozen=True)
+class Checkpoint:
+    """The head of the chain at a moment: keep it outside the database to check later."""
+
+    seq: int
+    hash: str
+    occurred_at: datetime | None
+
+
+def checkpoint(session: Session) -> Checkpoint:
+    seq, hash_ = read_head(session)
+    at = session.execute(select(AuditEvent.occurred_at).where(AuditEvent.seq == seq))
+    return Checkpoint(seq, hash_, at.scalar_one_or_none())
+
+
+def verify_chain(session: Session, against: tuple[int, str] | None = None) -> VerifyReport:
+    """Recompute the whole chain and check that it ends exactly at the recorded head.
+
+    The head is read first and only events up to it are walked, so events
+    appended while a long verification runs are not mistaken for tampering.
+    `against` is a checkpoint `(seq, hash)` kept outside the database: the
+    event at that seq must still carry that hash, which catches a chain
+    rewritten from some point on with every hash recomputed.
+    """
+    head_seq, head_hash = read_head(session)
+    if against is not None and against[0] > head_seq:
+        report = VerifyReport(True, 0, None, None, None)
+        return report.fail(head_seq + 1, f"the checkpoint at seq {against[0]} is past the head")
+    report = verify_events(
+        iter_stored(session, through=head_seq),
+        authentic=lambda event: reading.is_authentic(session, event),
+    )
     if not report.ok:
         return report
-    head = session.get(AuditHead, HEAD_ROW_ID)
-    head_seq = head.seq if head else 0
-    if (report.head_seq or 0) != head_seq:
-        # Events were removed from the end: the chain is intact but shorter than recorded.
-        first_missing = (report.head_seq or 0) + 1
-        report.ok, report.first_bad_seq = False, first_missing
-        report.reason = f"the chain ends at seq {report.head_seq}, the head says {head_seq}"
+    walked = report.head_seq or 0
+    if walked != head_seq:
+        # Events were cut from the end: the chain is intact but shorter than recorded.
+        return report.fail(walked + 1, f"the chain ends at seq {walked}, the head says {head_seq}")
+    if (report.head_hash or GENESIS_HASH) != head_hash:
+        return report.fail(head_seq, "the last event's hash differs from the recorded head")
+    first, last = session.execute(select(func.min(_EVENTS.c.seq), func.max(_EVENTS.c.seq))).one()
+    current, _ = read_head(session)
+    if (last or 0) > current:
+        return report.fail(current + 1, f"events after the recorded head (seq {current})")
+    if (first or 1) < 1:
+        return report.fail(first, f"an event with seq {first}, before the first")
+    if against is not None:
+        kept = select(AuditEvent.hash).where(AuditEvent.seq == against[0])
+        actual = session.execute(kept).scalar_one() if against[0] else GENESIS_HASH
+        if actual != against[1]:
+            return report.fail(max(against[0], 1), f"seq {against[0]} differs from the checkpoint")
     return report
+
+
+@orm_event.listens_for(AuditEvent, "before_update")
+@orm_event.listens_for(AuditEvent, "before_delete")
+def _refuse_edits(_mapper: Any, _connection: Any, target: AuditEvent) -> None:
+    # The chain is append-only; on PostgreSQL a trigger refuses it too (migration 0002).
+    raise RuntimeError(f"audit event {target.seq} is write-once")
