@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import meilisearch
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
+from meilisearch.index import Index
 
 FACETS = ("topic", "tags", "status", "validated", "learning_need")
 RETRIEVED = (
@@ -103,14 +103,12 @@ def search_params(query: ThreadQuery) -> dict[str, Any]:
     return params
 
 
-def search_threads(
-    client: meilisearch.Client, index_uid: str, query: ThreadQuery
-) -> dict[str, Any]:
+def search_threads(index: Index, query: ThreadQuery) -> dict[str, Any]:
     """Meilisearch's raw answer for `query`; `SearchUnavailable` when it cannot answer."""
-    return _search(client, index_uid, query.q, search_params(query))
+    return _search(index, query.q, search_params(query))
 
 
-def similar_threads(client: meilisearch.Client, index_uid: str, title: str) -> dict[str, Any]:
+def similar_threads(index: Index, title: str) -> dict[str, Any]:
     """Up to five threads that match `title`; the ranking rules put title matches first.
 
     (Not `attributesToSearchOn`: Meilisearch refuses it on an index with no documents yet.)
@@ -119,14 +117,12 @@ def similar_threads(client: meilisearch.Client, index_uid: str, title: str) -> d
         "limit": SIMILAR_LIMIT,
         "attributesToRetrieve": ["id", "title", "topic", "status", "validated"],
     }
-    return _search(client, index_uid, title, params)
+    return _search(index, title, params)
 
 
-def _search(
-    client: meilisearch.Client, index_uid: str, q: str, params: dict[str, Any]
-) -> dict[str, Any]:
+def _search(index: Index, q: str, params: dict[str, Any]) -> dict[str, Any]:
     try:
-        return client.index(index_uid).search(q, params)
+        return index.search(q, params)
     except MeilisearchApiError as exc:
         raise SearchUnavailable(f"{exc.code}: {exc.message}") from exc
     except (MeilisearchError, OSError, ValueError) as exc:

@@ -7,9 +7,12 @@ question id.
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from meilisearch.index import Index
+from pydantic import BaseModel
 
-from app.deps import CurrentUser, SettingsDep
+from app.config import Settings
+from app.deps import CurrentUser
 from app.questions.models import QuestionStatus
 from app.questions.schemas import Tag
 from app.schemas import Slug
@@ -26,15 +29,21 @@ router = APIRouter(tags=["search"])
 MAX_QUERY_CHARS = 500
 
 
-def _clients(request: Request) -> ThreadLocalClients:
+def _index(request: Request) -> Index:
     clients: ThreadLocalClients = request.app.state.search_clients
-    return clients
+    settings: Settings = request.app.state.settings
+    return clients.index(settings.meili_index)
+
+
+def _json(model: BaseModel) -> Response:
+    # Serialised once by pydantic-core: the hot path skips FastAPI's re-validation of a
+    # response it would only copy (the response_model still documents the shape).
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.get("/search", response_model=SearchResults, summary="Search threads")
 def search_threads(
     request: Request,
-    settings: SettingsDep,
     _user: CurrentUser,
     q: Annotated[
         str, Query(max_length=MAX_QUERY_CHARS, description="Words to find; empty lists recent.")
@@ -53,7 +62,7 @@ def search_threads(
     sort: search.SortOrder = search.SortOrder.relevance,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_TOTAL_HITS)] = 0,
-) -> SearchResults:
+) -> Response:
     thread_query = search.ThreadQuery(
         q=q,
         topic=topic,
@@ -66,11 +75,11 @@ def search_threads(
         offset=offset,
     )
     try:
-        raw = search.search_threads(_clients(request).get(), settings.meili_index, thread_query)
+        raw = search.search_threads(_index(request), thread_query)
     except search.SearchUnavailable as exc:
         log.warning("search unavailable: %s", exc)
         raise SearchUnavailable() from None
-    return SearchResults(
+    results = SearchResults(
         query=q,
         hits=[SearchHit.from_meili(hit) for hit in raw["hits"]],
         estimated_total=raw.get("estimatedTotalHits", 0),
@@ -79,6 +88,7 @@ def search_threads(
         facets=raw.get("facetDistribution") or {},
         processing_time_ms=raw.get("processingTimeMs", 0),
     )
+    return _json(results)
 
 
 @router.get(
@@ -88,13 +98,12 @@ def search_threads(
 )
 def similar_questions(
     request: Request,
-    settings: SettingsDep,
     _user: CurrentUser,
     title: Annotated[str, Query(min_length=1, max_length=200)],
-) -> SimilarQuestions:
+) -> Response:
     try:
-        raw = search.similar_threads(_clients(request).get(), settings.meili_index, title)
+        raw = search.similar_threads(_index(request), title)
     except search.SearchUnavailable as exc:
         log.warning("search unavailable: %s", exc)
         raise SearchUnavailable() from None
-    return SimilarQuestions(items=[SimilarQuestion.model_validate(hit) for hit in raw["hits"]])
+    return _json(SimilarQuestions(items=[SimilarQuestion.model_validate(h) for h in raw["hits"]]))

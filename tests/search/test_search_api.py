@@ -263,3 +263,23 @@ def test_similar_needs_a_title(client: TestClient, rep: Person) -> None:
     long_title = {"title": "t" * 201}
     response = client.get("/questions/similar", params=long_title, headers=rep.headers)
     assert response.status_code == 422
+
+
+def test_an_expert_endorsement_through_the_api_makes_the_thread_validated(
+    client: TestClient, people: People, db: Database, settings: Settings
+) -> None:
+    people.topic("claims")
+    rep = people.make("rep")
+    expert = people.make("expert", topics=("claims",))
+    q = ask(client, rep, "claims", title="Can a named driver be removed mid-term?")
+    a = answer(client, rep, q["id"], "Yes, with a mid-term adjustment.")
+    drain(db, settings)
+    assert search(client, rep, q="named driver", validated="true")["hits"] == []
+
+    review = client.post(
+        f"/answers/{a['id']}/reviews", json={"verdict": "endorse"}, headers=expert.headers
+    )
+    drain(db, settings)
+
+    assert review.status_code == 201, review.text
+    assert hit_ids(search(client, rep, q="named driver", validated="true")) == [q["id"]]

@@ -1,0 +1,121 @@
+"""Realistic thread text for the search benchmark.
+
+Text comes from a word-bigram model trained on the Stack Exchange dumps in
+`../shared/data/stackexchange/*/Posts.xml` (real questions and answers), so the
+generated threads have real vocabulary and word frequencies. When the dumps are
+absent, a Zipf-distributed synthetic vocabulary stands in (and the run says so).
+"""
+
+import html
+import itertools
+import random
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DUMPS = ROOT.parent / "shared" / "data" / "stackexchange"
+_TAG = re.compile(r"<[^>]+>")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{1,20}")
+
+
+def _plain(markup: str) -> str:
+    return html.unescape(_TAG.sub(" ", markup))
+
+
+def load_corpus() -> tuple[list[str], list[str], str]:
+    """(titles, bodies, source description) from the dumps, or empty lists."""
+    titles: list[str] = []
+    bodies: list[str] = []
+    files = sorted(DUMPS.glob("*/Posts.xml"))
+    for path in files:
+        for _event, row in ET.iterparse(path):
+            if row.tag != "row":
+                continue
+            if row.get("Title"):
+                titles.append(html.unescape(row.get("Title", "")))
+            if row.get("Body"):
+                bodies.append(_plain(row.get("Body", "")))
+            row.clear()
+    source = ", ".join(str(p.relative_to(DUMPS.parent.parent)) for p in files)
+    return titles, bodies, source
+
+
+class TextModel:
+    """A word-bigram chain: `words(n)` gives n words that read like the training text."""
+
+    def __init__(self, texts: list[str], rng: random.Random) -> None:
+        self.rng = rng
+        follows: dict[str, list[str]] = defaultdict(list)
+        self.starts: list[str] = []
+        for text in texts:
+            words = _WORD.findall(text)
+            if words:
+                self.starts.append(words[0])
+            for a, b in itertools.pairwise(words):
+                follows[a.lower()].append(b)
+        self.follows = dict(follows)
+        self.vocabulary = [w for ws in follows.values() for w in ws]
+
+    def words(self, n: int) -> str:
+        word = self.rng.choice(self.starts)
+        out = [word]
+        for _ in range(n - 1):
+            options = self.follows.get(word.lower())
+            word = self.rng.choice(options) if options else self.rng.choice(self.vocabulary)
+            out.append(word)
+        return " ".join(out)
+
+
+class SyntheticModel:
+    """Fallback when the dumps are absent: Zipf-distributed made-up words."""
+
+    def __init__(self, rng: random.Random, size: int = 20_000) -> None:
+        self.rng = rng
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        self.vocabulary = [
+            "".join(rng.choice(letters) for _ in range(rng.randint(3, 10))) for _ in range(size)
+        ]
+        self.weights = [1 / (rank + 1) for rank in range(size)]
+
+    def words(self, n: int) -> str:
+        return " ".join(self.rng.choices(self.vocabulary, self.weights, k=n))
+
+
+Model = TextModel | SyntheticModel
+
+
+def text_models(seed: int = 7) -> tuple[Model, Model, str]:
+    """(title model, body model, where the text comes from)."""
+    rng = random.Random(seed)
+    titles, bodies, source = load_corpus()
+    if not titles:
+        model = SyntheticModel(rng)
+        return model, model, "synthetic words (no Stack Exchange dumps found)"
+    return TextModel(titles, rng), TextModel(bodies, rng), f"bigram model of {source}"
+
+
+def sample_queries(model: Model, count: int, rng: random.Random) -> list[str]:
+    """Search phrases of one to three words, as people type them."""
+    queries: list[str] = []
+    while len(queries) < count:
+        words = [w for w in model.words(8).split() if len(w) > 3]
+        if words:
+            start = rng.randrange(len(words))
+            queries.append(" ".join(words[start : start + rng.randint(1, 3)]).lower())
+    return queries
+
+
+def threads(
+    count: int, answers_per_thread: int, seed: int = 11
+) -> Iterator[tuple[str, str, list[str]]]:
+    """(title, body, [answer bodies]) for `count` threads."""
+    title_model, body_model, _source = text_models(seed)
+    rng = random.Random(seed)
+    for _ in range(count):
+        title = title_model.words(rng.randint(5, 12)).capitalize()[:200]
+        body = body_model.words(rng.randint(30, 120))
+        answers = [body_model.words(rng.randint(20, 100)) for _ in range(answers_per_thread)]
+        yield title, body, answers
