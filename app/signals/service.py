@@ -288,10 +288,10 @@ def labels(session: Session, needs: list[LearningNeed]) -> tuple[dict[int, str],
     titles: dict[int, str] = {}
     if topic_ids:
         rows = session.execute(select(Topic.id, Topic.slug).where(Topic.id.in_(topic_ids)))
-        slugs = {topic_id: slug for topic_id, slug in rows.tuples()}
+        slugs = {topic_id: slug for topic_id, slug in rows}
     if question_ids:
         rows = session.execute(
             select(Question.id, Question.title).where(Question.id.in_(question_ids))
         )
-        titles = {question_id: title for question_id, title in rows.tuples()}
+        titles = {question_id: title for question_id, title in rows}
     return slugs, titles
