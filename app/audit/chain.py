@@ -97,7 +97,7 @@ def hashes_to_its_hash(event: Mapping[str, Any]) -> bool:
 def verify_events(
     events: Iterable[Mapping[str, Any]],
     *,
-    from_genesis: bool = True,
+    start: tuple[int, str] | None = (0, GENESIS_HASH),
     allow_gaps: bool = False,
     authentic: Callable[[Any], bool] = hashes_to_its_hash,
 ) -> VerifyReport:
@@ -107,16 +107,17 @@ def verify_events(
     a duplicate `seq`, an edited one as a hash mismatch; two swapped events fail
     at the first of them.
 
-    `from_genesis=False` accepts a run starting anywhere (an export filtered by
-    time); an event with seq 1 must still link to the genesis hash.
+    `start` is the `(seq, hash)` the walk continues from: the genesis by
+    default, a verified event for a segment of the chain. `start=None` accepts
+    a run starting anywhere (an export filtered by time); an event with seq 1
+    must still link to the genesis hash.
     `allow_gaps` accepts forward jumps in `seq` (an export filtered by actor,
     action or target): every event's own hash is still checked, and links only
     between consecutive seqs, where the predecessor is present.
     `authentic` decides whether an event hashes to its `hash`; the database
     passes a faster check of the same thing (`app/audit/reading.py`).
     """
-    prev_seq: int | None = 0 if from_genesis else None
-    prev_hash: str | None = GENESIS_HASH if from_genesis else None
+    prev_seq, prev_hash = start if start is not None else (None, None)
     # Plain locals, not report attributes, in the loop: it runs once per event.
     checked, first_seq, gaps = 0, None, 0
     last_hash: str | None = None

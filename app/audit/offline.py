@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from app.audit.chain import VerifyReport, verify_events
+from app.audit.chain import GENESIS_HASH, VerifyReport, verify_events
 from app.audit.export import COLUMNS
 
 _FIELDS = frozenset(COLUMNS)
@@ -71,7 +71,8 @@ def verify_lines(
         except MalformedLine as bad:
             malformed.append(bad)  # ends the walk; reported below, after what came before it
 
-    report = verify_events(events(), from_genesis=not partial, allow_gaps=partial)
+    start = None if partial else (0, GENESIS_HASH)
+    report = verify_events(events(), start=start, allow_gaps=partial)
     if not report.ok:
         return report
     if malformed:
