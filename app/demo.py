@@ -189,11 +189,18 @@ def seed(session: Session, settings: Settings, ctx: AuditContext) -> bool:
     # Policy servicing needs two experts: Paul's endorsement leaves it awaiting a second.
     review("paul", cooling_off, verdict="endorse")
 
-    ask(
+    grumble = ask(
         "alice",
         title="When does an expression of dissatisfaction count as a complaint?",
         body="A customer grumbled on the phone but said they did not want to complain.",
         topic="complaints",
         tags=["definition"],
+    )
+    # Left unreviewed, so Erin's review queue has something in it.
+    reply(
+        "bob",
+        grumble,
+        "Any expression of dissatisfaction about the service counts, "
+        "whether or not the customer calls it a complaint.",
     )
     return True
