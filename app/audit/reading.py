@@ -15,7 +15,9 @@ else (a row stored before canonical storage, or one altered) is decided by
 `event_hash` over the typed row, exactly as offline verification decides it.
 """
 
+import contextlib
 import hashlib
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from json.encoder import encode_basestring as _string  # the C encoder, as json.dumps uses
@@ -35,10 +37,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.audit.chain import event_hash
+from app.audit.chain import HASHED_FIELDS, event_hash
 from app.audit.models import AuditEvent
 
 _EVENTS = AuditEvent.__table__
+_NAMES = (*HASHED_FIELDS, "hash")  # the order of `stored_columns`, and of an exported line
 _PG_TIME = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'  # what `format_timestamp` writes
 
 
@@ -127,26 +130,53 @@ def windows(
             yield ahead.result()
 
 
+def _spliceable(
+    seq: Any, occurred_at: Any, actor_id: Any, roles: Any, payload: Any, valid: Any
+) -> bool:
+    """Whether splicing a stored row yields exactly the JSON tokens serialising it would.
+
+    SQLite stores whatever it is given, so a row written behind the product's
+    back may hold text in an integer column, a quote in a time, or JSON that
+    does not parse; such a row is never spliced.
+    """
+    return bool(
+        valid
+        and type(seq) is int
+        and (actor_id is None or type(actor_id) is int)
+        and type(occurred_at) is str
+        and '"' not in occurred_at
+        and "\\" not in occurred_at
+        and type(payload) is str
+        and payload[:1] == "{"
+        and type(roles) is str
+        and roles[:1] == "["
+    )
+
+
 def stored_hash(row: Sequence[Any]) -> str | None:
     """SHA-256 of the canonical bytes assembled from a stored row; None when they cannot be."""
     (seq, occurred_at, actor_id, username, roles, action, outcome, target_type, target_id,
      request_id, client_ip, user_agent, payload, prev_hash, _hash, valid) = row  # fmt: skip
-    if not (valid and payload[:1] == "{" and roles[:1] == "["):
+    if not _spliceable(seq, occurred_at, actor_id, roles, payload, valid):
         return None
     # The keys in sorted order, as `canonical_bytes` writes them; null checks are
     # inline because a function call per field costs a third of the time here.
     n = "null"
-    doc = (
-        f'{{"action":{_string(action)},"actor_id":{n if actor_id is None else actor_id},'
-        f'"actor_roles":{roles},"actor_username":{n if username is None else _string(username)},'
-        f'"client_ip":{n if client_ip is None else _string(client_ip)},'
-        f'"occurred_at":"{occurred_at}","outcome":{_string(outcome)},"payload":{payload},'
-        f'"prev_hash":{_string(prev_hash)},'
-        f'"request_id":{n if request_id is None else _string(request_id)},"seq":{seq},'
-        f'"target_id":{n if target_id is None else _string(target_id)},'
-        f'"target_type":{n if target_type is None else _string(target_type)},'
-        f'"user_agent":{n if user_agent is None else _string(user_agent)}}}'
-    )
+    try:
+        doc = (
+            f'{{"action":{_string(action)},"actor_id":{n if actor_id is None else actor_id},'
+            f'"actor_roles":{roles},'
+            f'"actor_username":{n if username is None else _string(username)},'
+            f'"client_ip":{n if client_ip is None else _string(client_ip)},'
+            f'"occurred_at":"{occurred_at}","outcome":{_string(outcome)},"payload":{payload},'
+            f'"prev_hash":{_string(prev_hash)},'
+            f'"request_id":{n if request_id is None else _string(request_id)},"seq":{seq},'
+            f'"target_id":{n if target_id is None else _string(target_id)},'
+            f'"target_type":{n if target_type is None else _string(target_type)},'
+            f'"user_agent":{n if user_agent is None else _string(user_agent)}}}'
+        )
+    except TypeError:  # a text column holding something else
+        return None
     return hashlib.sha256(doc.encode()).hexdigest()
 
 
@@ -174,9 +204,9 @@ def is_authentic(session: Session | Connection, event: Mapping[str, Any]) -> boo
     typed = session.execute(select(_EVENTS).where(_EVENTS.c.seq == event["seq"]))
     try:
         row = typed.one()._asdict()
-    except ValueError:  # JSON that does not parse: certainly not what was hashed
+        return bool(event_hash(row) == row["hash"])
+    except (ValueError, TypeError):  # a value that does not even read back: not what was hashed
         return False
-    return bool(event_hash(row) == row["hash"])
 
 
 def csv_values(row: Sequence[Any]) -> list[Any]:
@@ -187,17 +217,34 @@ def csv_values(row: Sequence[Any]) -> list[Any]:
 def export_line(row: Sequence[Any]) -> str:
     """One NDJSON line: the hashed fields and `hash`, JSON spliced in as stored."""
     (seq, occurred_at, actor_id, username, roles, action, outcome, target_type, target_id,
-     request_id, client_ip, user_agent, payload, prev_hash, hash_, _valid) = row  # fmt: skip
+     request_id, client_ip, user_agent, payload, prev_hash, hash_, valid) = row  # fmt: skip
+    if not _spliceable(seq, occurred_at, actor_id, roles, payload, valid):
+        return _plain_line(row)
     n = "null"
-    return (
-        f'{{"seq":{seq},"occurred_at":"{occurred_at}",'
-        f'"actor_id":{n if actor_id is None else actor_id},'
-        f'"actor_username":{n if username is None else _string(username)},'
-        f'"actor_roles":{roles},"action":{_string(action)},"outcome":{_string(outcome)},'
-        f'"target_type":{n if target_type is None else _string(target_type)},'
-        f'"target_id":{n if target_id is None else _string(target_id)},'
-        f'"request_id":{n if request_id is None else _string(request_id)},'
-        f'"client_ip":{n if client_ip is None else _string(client_ip)},'
-        f'"user_agent":{n if user_agent is None else _string(user_agent)},"payload":{payload},'
-        f'"prev_hash":{_string(prev_hash)},"hash":{_string(hash_)}}}\n'
-    )
+    try:
+        return (
+            f'{{"seq":{seq},"occurred_at":"{occurred_at}",'
+            f'"actor_id":{n if actor_id is None else actor_id},'
+            f'"actor_username":{n if username is None else _string(username)},'
+            f'"actor_roles":{roles},"action":{_string(action)},"outcome":{_string(outcome)},'
+            f'"target_type":{n if target_type is None else _string(target_type)},'
+            f'"target_id":{n if target_id is None else _string(target_id)},'
+            f'"request_id":{n if request_id is None else _string(request_id)},'
+            f'"client_ip":{n if client_ip is None else _string(client_ip)},'
+            f'"user_agent":{n if user_agent is None else _string(user_agent)},'
+            f'"payload":{payload},"prev_hash":{_string(prev_hash)},"hash":{_string(hash_)}}}\n'
+        )
+    except TypeError:
+        return _plain_line(row)
+
+
+def _plain_line(row: Sequence[Any]) -> str:
+    """The line of a row that cannot be spliced: every value as it reads, as JSON.
+
+    The export still holds the row as stored; verifying the file names it.
+    """
+    event = dict(zip(_NAMES, row, strict=False))
+    for name in ("actor_roles", "payload"):
+        with contextlib.suppress(TypeError, ValueError):  # kept as the text it is otherwise
+            event[name] = json.loads(event[name])
+    return json.dumps(event, ensure_ascii=False, default=str) + "\n"

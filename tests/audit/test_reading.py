@@ -1,12 +1,15 @@
 """The fast read path agrees with the chain's own definitions, and never decides alone."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text, update
 
 from app.audit import reading
 from app.audit.chain import format_timestamp
+from app.audit.offline import verify_lines
 from app.audit.service import verify_chain
 from app.db import Database
 from tests.audit import tampering
@@ -58,3 +61,23 @@ def test_json_that_does_not_parse_is_reported_not_a_crash(
     with db.session(write=False) as session:
         report = verify_chain(session)
     assert (report.ok, report.first_bad_seq) == (False, 2)
+
+
+def test_values_of_the_wrong_type_are_reported_and_still_exported(
+    client: TestClient, people: People, db: Database, backend: str
+) -> None:
+    if backend == "postgres":
+        pytest.skip("PostgreSQL keeps every column to its type")
+    officer = people.make("compliance")
+    with tampering.tampering(db) as conn:
+        conn.execute(
+            text("UPDATE audit_events SET actor_id = 'x', occurred_at = 'a\"b' WHERE seq = 2")
+        )
+        conn.execute(text("UPDATE audit_events SET payload = 42, actor_username = 7 WHERE seq = 3"))
+    report = client.get("/audit/verify", headers=officer.headers).json()
+    assert (report["ok"], report["first_bad_seq"]) == (False, 2)
+    response = client.get("/audit/events", headers=officer.headers)
+    assert response.status_code == 200
+    lines = response.text.splitlines()
+    assert [json.loads(line)["seq"] for line in lines] == list(range(1, len(lines) + 1))
+    assert verify_lines(lines).first_bad_seq == 2
