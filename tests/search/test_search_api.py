@@ -283,3 +283,27 @@ def test_an_expert_endorsement_through_the_api_makes_the_thread_validated(
 
     assert review.status_code == 201, review.text
     assert hit_ids(search(client, rep, q="named driver", validated="true")) == [q["id"]]
+
+
+def test_a_thread_that_opens_a_learning_need_is_found_by_that_filter(
+    client: TestClient, people: People, db: Database, settings: Settings
+) -> None:
+    people.topic("claims")
+    rep, other = people.make("rep"), people.make("rep")
+    expert = people.make("expert", topics=("claims",))
+    q = ask(client, rep, "claims", title="Is flood damage covered for a basement flat?")
+    wrong = [answer(client, other, q["id"], f"Always covered, reason {n}.") for n in range(2)]
+    for a in wrong:  # two wrong answers open the thread's learning-need signal
+        response = client.post(
+            f"/answers/{a['id']}/reviews",
+            json={"verdict": "reject", "rationale": "Depends on the flood exclusion."},
+            headers=expert.headers,
+        )
+        assert response.status_code == 201, response.text
+    drain(db, settings)
+
+    result = search(client, rep, q="basement flood", learning_need="true")
+
+    assert hit_ids(result) == [q["id"]]
+    assert result["hits"][0]["learning_need"] is True
+    assert result["facets"]["learning_need"] == {"true": 1}
