@@ -46,3 +46,49 @@ def test_downgrade_to_base_removes_everything_and_upgrade_again_works(
     assert _tables(url) == set()
     upgrade(url)
     assert _tables(url) == set(Base.metadata.tables)
+
+
+def test_upgrade_keeps_existing_content(databases: DatabaseFactory) -> None:
+    """A database holding content from the first release migrates to head with it intact
+    (the validation migration rebuilds `answers`, which other tables reference)."""
+    url = databases.empty_url()
+    upgrade(url, "0002")
+    engine = create_db_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO topics (id, slug, name, description, required_endorsements, "
+                "created_at) VALUES (1, 'claims', 'Claims', '', 1, '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO users (id, username, display_name, password_hash, roles, active, "
+                "reputation, created_at) VALUES (1, 'rep', 'Rep', 'x', '[\"rep\"]', true, 0, "
+                "'2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO questions (id, topic_id, author_id, title, body, status, revision, "
+                "created_at, updated_at) VALUES (1, 1, 1, 'An old question here', 'Body', "
+                "'open', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO answers (id, question_id, author_id, body, state, score, revision, "
+                "created_at, updated_at) VALUES (1, 1, 1, 'An old answer', 'unreviewed', 0, 1, "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO answer_revisions (id, answer_id, number, body, editor_id, created_at) "
+                "VALUES (1, 1, 1, 'An old answer', 1, '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO comments (id, question_id, answer_id, author_id, body, created_at) "
+                "VALUES (1, 1, 1, 1, 'A comment', '2026-01-01 00:00:00')"
+            )
+        upgrade(url)
+        with engine.connect() as conn:
+            answer = conn.exec_driver_sql("SELECT topic_id, open_flags FROM answers").one()
+            revisions = conn.exec_driver_sql("SELECT count(*) FROM answer_revisions").scalar()
+            comments = conn.exec_driver_sql("SELECT count(*) FROM comments").scalar()
+    finally:
+        engine.dispose()
+    assert tuple(answer) == (1, 0)
+    assert (revisions, comments) == (1, 1)
