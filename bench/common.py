@@ -26,8 +26,9 @@ def postgres() -> Iterator[str]:
 
 
 @contextmanager
-def api_server(database_url: str, **env: str) -> Iterator[str]:
-    """`vouch serve` in a subprocess (so the load generator does not share its GIL)."""
+def api_server(database_url: str, workers: int = 1, **env: str) -> Iterator[str]:
+    """`vouch serve --workers N` in a subprocess (so the load generator does not share its
+    GIL); the production image runs 2."""
     port = free_port()
     environment = {
         **os.environ,
@@ -37,12 +38,20 @@ def api_server(database_url: str, **env: str) -> Iterator[str]:
         **env,
     }
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "vouch"), "serve", "--port", str(port)],
-        cwd=ROOT, env=environment,
+        [
+            str(Path(sys.executable).parent / "vouch"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=environment,
     )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -55,7 +64,7 @@ def api_server(database_url: str, **env: str) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=20)
 
 
 def timed(call: Callable[[], object], repeat: int) -> list[float]:

@@ -26,8 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,13 +46,12 @@ from app.topics.schemas import TopicCreate
 from app.topics.service import create_topic
 from app.users.schemas import UserCreate
 from app.users.service import create_user
-from bench.common import ROOT, postgres
+from bench.common import ROOT, api_server, postgres
 from bench.search_data import sample_queries, text_models, threads
 from search.client import make_client
 from search.local_server import LocalMeilisearch
 from search.query import ThreadQuery, search_params
 from search.reindex import reindex
-from tests.support.live_server import free_port
 
 SETUP = AuditContext(actor=Actor(None, "bench", ("system",)))
 PASSWORD = "bench-password-1"
@@ -348,38 +346,6 @@ def bench_freshness(
     return delays
 
 
-@contextmanager
-def api_process(database_url: str, workers: int, **env: str) -> Iterator[str]:
-    """`vouch serve --workers N` in a subprocess, as the production image runs it."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "VOUCH_DATABASE_URL": database_url,
-        "VOUCH_LOG_LEVEL": "WARNING",
-        **env,
-    }
-    command = ["serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "vouch"), *command], env=environment
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the API did not start")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
 # -- main -----------------------------------------------------------------------------
 
 
@@ -439,7 +405,7 @@ def main() -> None:
             "VOUCH_MEILI_KEY": meili.master_key,
             "VOUCH_SEARCH_WORKER_IN_PROCESS": "false",
         }
-        with api_process(url, args.web_workers, **env) as api:
+        with api_server(url, args.web_workers, **env) as api:
             token = httpx.post(
                 f"{api}/auth/token", json={"username": "bench", "password": PASSWORD}
             ).json()["access_token"]

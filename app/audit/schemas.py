@@ -1,6 +1,6 @@
 """Request and response models of the compliance API."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -14,21 +14,9 @@ from pydantic import (
 
 from app.audit.actions import ACTIONS
 from app.audit.export import ExportFilter, ExportFormat
-from app.schemas import ResponseModel
+from app.schemas import ResponseModel, as_utc
 
 Hash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """An aware UTC time; a time given without a zone is taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is out of range once converted to UTC") from None
 
 
 class ExportQuery(BaseModel):
