@@ -1,6 +1,6 @@
 """Validation at scale: list learning needs and post reviews over HTTP with 300,000 answers.
 
-    .venv/bin/python bench/validation_bench.py [--answers 300000]
+    .venv/bin/python -m bench.validation_bench [--answers 300000]
 
 Starts its own PostgreSQL, loads topics, people, 100,000 questions, the answers (a third
 of them reviewed) and a few thousand learning-need signals straight into the database,
