@@ -292,7 +292,7 @@ def main() -> None:
 
             print(summary("POST /answers/{id}/reviews", timed(review, args.requests)))
     print(
-        "command: .venv/bin/python bench/validation_bench.py "
+        "command: .venv/bin/python -m bench.validation_bench "
         f"--answers {args.answers} --requests {args.requests}"
     )
 
