@@ -79,6 +79,10 @@ class RateLimited(AppError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+class InternalError(AppError):
+    status, problem, title = 500, "internal-error", "Internal error"
+
+
 class ServiceUnavailable(AppError):
     status, problem, title = 503, "service-unavailable", "Service unavailable"
 

@@ -9,7 +9,13 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import problem_body
+from app.errors import (
+    AppError,
+    InternalError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    problem_body,
+)
 
 log = logging.getLogger("vouch.http")
 
@@ -74,23 +80,24 @@ class RequestContextMiddleware:
                 ]
             await send(message)
 
-        async def problem(status: int, slug: str, title: str, detail: str) -> None:
-            body = json.dumps(problem_body(status, slug, title, detail)).encode()
+        async def problem(error: AppError) -> None:
+            body = problem_body(error.status, error.problem, error.title, error.detail)
+            encoded = json.dumps(body).encode()
             await send_with_id(
                 {
                     "type": "http.response.start",
-                    "status": status,
+                    "status": error.status,
                     "headers": [
                         (b"content-type", b"application/problem+json"),
-                        (b"content-length", str(len(body)).encode()),
+                        (b"content-length", str(len(encoded)).encode()),
                     ],
                 }
             )
-            await send_with_id({"type": "http.response.body", "body": body})
+            await send_with_id({"type": "http.response.body", "body": encoded})
 
         rejection = self._reject_url(scope) or self._reject_body(scope)
         if rejection is not None:
-            await problem(*rejection)
+            await problem(rejection)
             return
 
         received = 0
@@ -108,47 +115,38 @@ class RequestContextMiddleware:
             await self.app(scope, limited_receive, send_with_id)
         except _TooLarge:
             if not started:
-                await problem(*self._too_large())
+                await problem(self._too_large())
         except Exception:
             log.exception("unhandled error in request %s", request_id)
             if not started:
                 await problem(
-                    500,
-                    "internal-error",
-                    "Internal error",
-                    f"Something went wrong on our side; quote request id {request_id}.",
+                    InternalError(
+                        f"Something went wrong on our side; quote request id {request_id}."
+                    )
                 )
 
-    def _too_large(self) -> tuple[int, str, str, str]:
-        return (
-            413,
-            "payload-too-large",
-            "Request body too large",
-            f"Request bodies are limited to {self.max_body_bytes} bytes.",
-        )
+    def _too_large(self) -> AppError:
+        return PayloadTooLarge(f"Request bodies are limited to {self.max_body_bytes} bytes.")
 
-    def _reject_url(self, scope: Scope) -> tuple[int, str, str, str] | None:
+    def _reject_url(self, scope: Scope) -> AppError | None:
         # No path or query value may hold NUL: PostgreSQL text cannot, so a lookup would fail.
         if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
-            return 400, "bad-request", "Bad request", "The URL contains a NUL character (%00)."
+            return AppError("The URL contains a NUL character (%00).")
         return None
 
-    def _reject_body(self, scope: Scope) -> tuple[int, str, str, str] | None:
+    def _reject_body(self, scope: Scope) -> AppError | None:
         if scope["method"] not in _BODY_METHODS:
             return None
         length_header = _header(scope, b"content-length")
         try:
             length: Any = int(length_header) if length_header is not None else None
         except ValueError:
-            return 400, "bad-request", "Bad request", "Content-Length is not a number."
+            return AppError("Content-Length is not a number.")
         if length is not None and length > self.max_body_bytes:
             return self._too_large()
         has_body = length is None and _header(scope, b"transfer-encoding") is not None
         if (has_body or (length or 0) > 0) and not _is_json(_header(scope, b"content-type")):
-            return (
-                415,
-                "unsupported-media-type",
-                "Unsupported media type",
-                "Request bodies must be JSON (Content-Type: application/json).",
+            return UnsupportedMediaType(
+                "Request bodies must be JSON (Content-Type: application/json)."
             )
         return None

@@ -4,7 +4,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeGuard, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -32,23 +32,41 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(last_id: int) -> str:
-    raw = json.dumps({"after": last_id}, separators=(",", ":")).encode()
+_NOT_OURS = "The cursor is not one this API issued."
+
+
+def pack_cursor(position: Any) -> str:
+    """An opaque cursor holding a JSON-serialisable listing position."""
+    raw = json.dumps(position, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def unpack_cursor(cursor: str) -> Any:
+    """The position `pack_cursor` put in; 400 `invalid-cursor` when it cannot be read."""
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidCursor(_NOT_OURS) from None
+
+
+def is_id(value: Any) -> TypeGuard[int]:
+    """A value a cursor may carry as a row id: beyond MAX_ID no key was ever issued, and
+    the database cannot bind the number."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
+
+
+def encode_cursor(last_id: int) -> str:
+    return pack_cursor({"after": last_id})
 
 
 def decode_cursor(cursor: str | None) -> int | None:
     """The id a page continues after, or None for the first page; 400 when garbled."""
     if cursor is None:
         return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value: Any = json.loads(raw)["after"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise InvalidCursor("The cursor is not one this API issued.") from None
-    # Beyond MAX_ID no key was ever issued, and the database cannot bind the number.
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
-        raise InvalidCursor("The cursor is not one this API issued.")
+    position = unpack_cursor(cursor)
+    value = position.get("after") if isinstance(position, dict) else None
+    if not is_id(value):
+        raise InvalidCursor(_NOT_OURS)
     return value
 
 

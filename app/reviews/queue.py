@@ -1,8 +1,5 @@
 """The review queue: what an expert should look at next, flagged first, then stale, then oldest."""
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.answers.models import Answer, ValidationState
 from app.errors import InvalidCursor
+from app.pagination import is_id, pack_cursor, unpack_cursor
 from app.questions.models import Question
 from app.reviews.models import Review, Verdict
 from app.users.models import User
@@ -35,19 +33,17 @@ def _bucket(now: datetime) -> Any:
 
 
 def encode_position(entry: QueueEntry) -> str:
-    raw = json.dumps([entry.bucket, entry.answer.created_at.isoformat(), entry.answer.id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return pack_cursor([entry.bucket, entry.answer.created_at.isoformat(), entry.answer.id])
 
 
 def _decode_position(cursor: str) -> tuple[int, datetime, int]:
     try:
-        bucket, created, answer_id = json.loads(
-            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        )
-        position = (int(bucket), datetime.fromisoformat(created), int(answer_id))
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        bucket, created, answer_id = unpack_cursor(cursor)
+        position = (bucket, datetime.fromisoformat(created), answer_id)
+    except (ValueError, TypeError):
         raise InvalidCursor("The cursor is not one this API issued.") from None
-    if position[0] not in BUCKETS or position[1].tzinfo is None:
+    bucket_ok = type(position[0]) is int and position[0] in BUCKETS
+    if not bucket_ok or position[1].tzinfo is None or not is_id(position[2]):
         raise InvalidCursor("The cursor is not one this API issued.")
     return position
 

@@ -17,10 +17,6 @@ router = APIRouter(tags=["validation"])
 Expert = Annotated[User, require_role(Role.expert)]
 
 
-def review_out(review: object) -> ReviewOut:
-    return ReviewOut.model_validate(review)
-
-
 @router.post(
     "/answers/{answer_id}/reviews",
     response_model=ReviewOut,
@@ -37,7 +33,7 @@ def review(
 ) -> ReviewOut:
     created = service.create_review(session, settings, ctx, expert, answer_id, body)
     created.reviewer = expert
-    return review_out(created)
+    return ReviewOut.model_validate(created)
 
 
 @router.post(

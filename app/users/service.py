@@ -1,6 +1,6 @@
 """Managing users: creation, roles and expert topics, activation."""
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.audit import service as audit
@@ -132,7 +132,3 @@ def update_user(session: Session, ctx: AuditContext, user: User, data: UserUpdat
         audit_change(action, payload)
     session.flush()
     return user
-
-
-def count_users(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(User)).scalar_one())
