@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Executable, MetaData, Row, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -108,12 +109,37 @@ class Database:
         self.engine = create_db_engine(url, **engine_kwargs)
         self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(write_engine(self.engine), expire_on_commit=False)
+        # One-statement reads on the hot path (the token check of a search): on
+        # PostgreSQL a pool of its own in autocommit, without BEGIN, COMMIT or a ping
+        # per checkout; a connection found dead is replaced and the read tried again.
+        self._reader = (
+            self.engine
+            if self.engine.dialect.name == "sqlite"
+            else create_db_engine(
+                url, pool_pre_ping=False, isolation_level="AUTOCOMMIT", **engine_kwargs
+            )
+        )
 
     def session(self, *, write: bool = True) -> Session:
         return (self.write_sessions if write else self.read_sessions)()
 
+    def read_one(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """The one row (or none) `statement` selects, read outside any session."""
+        try:
+            return self._read_one(statement, params)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The pool dropped the dead connection and every older one: retry on a new one.
+            return self._read_one(statement, params)
+
+    def _read_one(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        with self._reader.connect() as connection:
+            return connection.execute(statement, params).one_or_none()
+
     def dispose(self) -> None:
         self.engine.dispose()
+        self._reader.dispose()
 
 
 @contextmanager

@@ -44,16 +44,19 @@ def load_corpus() -> tuple[list[str], list[str], str]:
 
 
 class TextModel:
-    """A word-bigram chain: `words(n)` gives n words that read like the training text."""
+    """A word-bigram chain: `words(n)` gives n words that read like the training text,
+    and `length()` a number of words drawn from the training texts' own lengths."""
 
     def __init__(self, texts: list[str], rng: random.Random) -> None:
         self.rng = rng
         follows: dict[str, list[str]] = defaultdict(list)
         self.starts: list[str] = []
+        self.lengths: list[int] = []
         for text in texts:
             words = _WORD.findall(text)
             if words:
                 self.starts.append(words[0])
+                self.lengths.append(len(words))
             for a, b in itertools.pairwise(words):
                 follows[a.lower()].append(b)
         self.follows = dict(follows)
@@ -68,12 +71,18 @@ class TextModel:
             out.append(word)
         return " ".join(out)
 
+    def length(self) -> int:
+        return self.rng.choice(self.lengths)
+
 
 class SyntheticModel:
     """Fallback when the dumps are absent: Zipf-distributed made-up words."""
 
-    def __init__(self, rng: random.Random, size: int = 20_000) -> None:
+    def __init__(
+        self, rng: random.Random, lengths: tuple[int, int] = (20, 120), size: int = 20_000
+    ) -> None:
         self.rng = rng
+        self.lengths = lengths
         letters = "abcdefghijklmnopqrstuvwxyz"
         self.vocabulary = [
             "".join(rng.choice(letters) for _ in range(rng.randint(3, 10))) for _ in range(size)
@@ -82,6 +91,9 @@ class SyntheticModel:
 
     def words(self, n: int) -> str:
         return " ".join(self.rng.choices(self.vocabulary, self.weights, k=n))
+
+    def length(self) -> int:
+        return self.rng.randint(*self.lengths)
 
 
 Model = TextModel | SyntheticModel
@@ -92,8 +104,11 @@ def text_models(seed: int = 7) -> tuple[Model, Model, str]:
     rng = random.Random(seed)
     titles, bodies, source = load_corpus()
     if not titles:
-        model = SyntheticModel(rng)
-        return model, model, "synthetic words (no Stack Exchange dumps found)"
+        return (
+            SyntheticModel(rng, lengths=(5, 12)),
+            SyntheticModel(rng),
+            "synthetic words (no Stack Exchange dumps found)",
+        )
     return TextModel(titles, rng), TextModel(bodies, rng), f"bigram model of {source}"
 
 
@@ -111,11 +126,11 @@ def sample_queries(model: Model, count: int, rng: random.Random) -> list[str]:
 def threads(
     count: int, answers_per_thread: int, seed: int = 11
 ) -> Iterator[tuple[str, str, list[str]]]:
-    """(title, body, [answer bodies]) for `count` threads."""
+    """(title, body, [answer bodies]) for `count` threads, each text as long as a real
+    title or post drawn at random (real posts: median 86 words, a tenth over 260)."""
     title_model, body_model, _source = text_models(seed)
-    rng = random.Random(seed)
     for _ in range(count):
-        title = title_model.words(rng.randint(5, 12)).capitalize()[:200]
-        body = body_model.words(rng.randint(30, 120))
-        answers = [body_model.words(rng.randint(20, 100)) for _ in range(answers_per_thread)]
+        title = title_model.words(max(3, title_model.length())).capitalize()[:200]
+        body = body_model.words(body_model.length())
+        answers = [body_model.words(body_model.length()) for _ in range(answers_per_thread)]
         yield title, body, answers

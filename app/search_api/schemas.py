@@ -1,9 +1,35 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from search.query import created, highlighted
+from app.questions.models import QuestionStatus
+from app.questions.schemas import Tag
+from app.schemas import Slug
+from search.index_settings import MAX_TOTAL_HITS
+from search.query import SortOrder, created, highlighted
+
+MAX_QUERY_CHARS = 500
+
+
+class SearchParams(BaseModel):
+    """The query string of `GET /search`, validated in one pass."""
+
+    q: str = Field("", max_length=MAX_QUERY_CHARS, description="Words to find; empty lists recent.")
+    topic: Slug | None = Field(None, description="A topic slug.")
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=5, description="Threads with every one of these tags."
+    )
+    status: QuestionStatus | None = None
+    validated: bool | None = Field(
+        None, description="Only threads with (or without) a validated answer."
+    )
+    learning_need: bool | None = Field(
+        None, description="Only threads with (or without) an open learning need."
+    )
+    sort: SortOrder = SortOrder.relevance
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=MAX_TOTAL_HITS)
 
 
 class BestAnswer(BaseModel):
