@@ -23,7 +23,7 @@ from app.search_api.router import router as search_router
 from app.signals.router import router as signals_router
 from app.topics.router import router as topics_router
 from app.users.router import router as users_router
-from search.client import ThreadLocalClients
+from search.client import Searcher
 from search.worker import start_search_worker
 
 API_PREFIX = "/api/v1"
@@ -58,12 +58,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     db = database or Database(settings.database_url)
     passwords.configure(settings.argon2_time_cost, settings.argon2_memory_kib)
 
+    searcher = Searcher(settings)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         worker = start_search_worker(db, settings)
         yield
         if worker is not None:
             worker.stop()
+        searcher.close()
         if database is None:
             db.dispose()
 
@@ -75,7 +78,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.search_clients = ThreadLocalClients(settings)
+    app.state.searcher = searcher
     problem_handlers.install(app)
     app.include_router(api_router())
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from meilisearch.errors import MeilisearchApiError, MeilisearchError
-from meilisearch.index import Index
+from search.client import Searcher
 
 FACETS = ("topic", "tags", "status", "validated", "learning_need")
 RETRIEVED = (
@@ -33,10 +32,6 @@ CROP_WORDS = 30
 # HTML-escaped and only the markers become <mark> tags, so highlights are safe to render.
 _PRE, _POST = "\ue000", "\ue001"
 SIMILAR_LIMIT = 5
-
-
-class SearchUnavailable(RuntimeError):
-    """Meilisearch could not answer (down, timing out, index missing or refusing)."""
 
 
 class SortOrder(StrEnum):
@@ -103,30 +98,23 @@ def search_params(query: ThreadQuery) -> dict[str, Any]:
     return params
 
 
-def search_threads(index: Index, query: ThreadQuery) -> dict[str, Any]:
+def search_threads(searcher: Searcher, query: ThreadQuery) -> dict[str, Any]:
     """Meilisearch's raw answer for `query`; `SearchUnavailable` when it cannot answer."""
-    return _search(index, query.q, search_params(query))
+    return searcher.search({"q": query.q, **search_params(query)})
 
 
-def similar_threads(index: Index, title: str) -> dict[str, Any]:
+def similar_threads(searcher: Searcher, title: str) -> dict[str, Any]:
     """Up to five threads that match `title`; the ranking rules put title matches first.
 
     (Not `attributesToSearchOn`: Meilisearch refuses it on an index with no documents yet.)
     """
-    params = {
-        "limit": SIMILAR_LIMIT,
-        "attributesToRetrieve": ["id", "title", "topic", "status", "validated"],
-    }
-    return _search(index, title, params)
-
-
-def _search(index: Index, q: str, params: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return index.search(q, params)
-    except MeilisearchApiError as exc:
-        raise SearchUnavailable(f"{exc.code}: {exc.message}") from exc
-    except (MeilisearchError, OSError, ValueError) as exc:
-        raise SearchUnavailable(type(exc).__name__) from exc
+    return searcher.search(
+        {
+            "q": title,
+            "limit": SIMILAR_LIMIT,
+            "attributesToRetrieve": ["id", "title", "topic", "status", "validated"],
+        }
+    )
 
 
 def highlighted(text: str | None) -> str:

@@ -10,11 +10,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
-from meilisearch.index import Index
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from app.config import Settings
 from app.deps import BearerToken, viewer
 from app.search_api.errors import SearchUnavailable
 from app.search_api.schemas import (
@@ -24,20 +22,15 @@ from app.search_api.schemas import (
     SimilarQuestion,
     SimilarQuestions,
 )
+from search import client as search_client
 from search import query as search
-from search.client import ThreadLocalClients
+from search.client import Searcher
 
 log = logging.getLogger("vouch.search")
 
 router = APIRouter(tags=["search"])
 
-_Ask = Callable[[Index], BaseModel]
-
-
-def _index(request: Request) -> Index:
-    clients: ThreadLocalClients = request.app.state.search_clients
-    settings: Settings = request.app.state.settings
-    return clients.index(settings.meili_index)
+_Ask = Callable[[Searcher], BaseModel]
 
 
 def _json(model: BaseModel) -> Response:
@@ -51,8 +44,8 @@ def _ask(request: Request, credentials: HTTPAuthorizationCredentials, ask: _Ask)
     thread pool, not two (each trip costs ~0.1 ms)."""
     viewer(request, credentials)
     try:
-        return ask(_index(request))
-    except search.SearchUnavailable as exc:
+        return ask(request.app.state.searcher)
+    except search_client.SearchUnavailable as exc:
         log.warning("search unavailable: %s", exc)
         raise SearchUnavailable() from None
 
@@ -61,8 +54,8 @@ def _ask(request: Request, credentials: HTTPAuthorizationCredentials, ask: _Ask)
 async def search_threads(
     request: Request, credentials: BearerToken, params: Annotated[SearchParams, Query()]
 ) -> Response:
-    def ask(index: Index) -> SearchResults:
-        raw = search.search_threads(index, search.ThreadQuery(**params.model_dump()))
+    def ask(searcher: Searcher) -> SearchResults:
+        raw = search.search_threads(searcher, search.ThreadQuery(**params.model_dump()))
         return SearchResults(
             query=params.q,
             hits=[SearchHit.from_meili(hit) for hit in raw["hits"]],
@@ -86,8 +79,8 @@ async def similar_questions(
     credentials: BearerToken,
     title: Annotated[str, Query(min_length=1, max_length=200)],
 ) -> Response:
-    def ask(index: Index) -> SimilarQuestions:
-        raw = search.similar_threads(index, title)
+    def ask(searcher: Searcher) -> SimilarQuestions:
+        raw = search.similar_threads(searcher, title)
         return SimilarQuestions(items=[SimilarQuestion.model_validate(h) for h in raw["hits"]])
 
     return _json(await run_in_threadpool(_ask, request, credentials, ask))
