@@ -48,21 +48,23 @@ class Searcher:
             self._headers["Authorization"] = f"Bearer {settings.meili_key}"
         self._http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=seconds))
 
-    def search(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Meilisearch's answer to `body`; `SearchUnavailable` when it cannot give one."""
+    def search(self, body: dict[str, Any]) -> bytes:
+        """Meilisearch's JSON answer to `body`, unparsed (the caller reads it straight into
+        its models); `SearchUnavailable` when it cannot give one."""
         try:
             response = self._http.request(
                 "POST", self._url, body=json.dumps(body).encode(), headers=self._headers
             )
         except urllib3.exceptions.HTTPError as exc:
             raise SearchUnavailable(type(exc).__name__) from exc
+        if response.status == 200:
+            return bytes(response.data)
         try:
-            answer: dict[str, Any] = json.loads(response.data)
-        except ValueError as exc:
-            raise SearchUnavailable(f"HTTP {response.status}, not JSON") from exc
-        if response.status != 200:
-            raise SearchUnavailable(f"{answer.get('code')}: {answer.get('message')}")
-        return answer
+            error = json.loads(response.data)
+            reason = f"{error['code']}: {error['message']}"
+        except (ValueError, TypeError, KeyError):
+            reason = f"HTTP {response.status}"
+        raise SearchUnavailable(reason)
 
     def close(self) -> None:
         self._http.clear()

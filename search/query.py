@@ -7,7 +7,6 @@ input can change a filter's structure (no `OR`, no `=`, no closing quote).
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -98,12 +97,12 @@ def search_params(query: ThreadQuery) -> dict[str, Any]:
     return params
 
 
-def search_threads(searcher: Searcher, query: ThreadQuery) -> dict[str, Any]:
-    """Meilisearch's raw answer for `query`; `SearchUnavailable` when it cannot answer."""
+def search_threads(searcher: Searcher, query: ThreadQuery) -> bytes:
+    """Meilisearch's JSON answer for `query`; `SearchUnavailable` when it cannot answer."""
     return searcher.search({"q": query.q, **search_params(query)})
 
 
-def similar_threads(searcher: Searcher, title: str) -> dict[str, Any]:
+def similar_threads(searcher: Searcher, title: str) -> bytes:
     """Up to five threads that match `title`; the ranking rules put title matches first.
 
     (Not `attributesToSearchOn`: Meilisearch refuses it on an index with no documents yet.)
@@ -122,7 +121,3 @@ def highlighted(text: str | None) -> str:
     if not text:
         return ""
     return html.escape(text).replace(_PRE, "<mark>").replace(_POST, "</mark>")
-
-
-def created(timestamp: int) -> datetime:
-    return datetime.fromtimestamp(timestamp, UTC)

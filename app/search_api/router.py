@@ -16,10 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from app.deps import BearerToken, viewer
 from app.search_api.errors import SearchUnavailable
 from app.search_api.schemas import (
-    SearchHit,
     SearchParams,
     SearchResults,
-    SimilarQuestion,
     SimilarQuestions,
 )
 from search import client as search_client
@@ -55,16 +53,8 @@ async def search_threads(
     request: Request, credentials: BearerToken, params: Annotated[SearchParams, Query()]
 ) -> Response:
     def ask(searcher: Searcher) -> SearchResults:
-        raw = search.search_threads(searcher, search.ThreadQuery(**params.model_dump()))
-        return SearchResults(
-            query=params.q,
-            hits=[SearchHit.from_meili(hit) for hit in raw["hits"]],
-            estimated_total=raw.get("estimatedTotalHits", 0),
-            limit=params.limit,
-            offset=params.offset,
-            facets=raw.get("facetDistribution") or {},
-            processing_time_ms=raw.get("processingTimeMs", 0),
-        )
+        answer = search.search_threads(searcher, search.ThreadQuery(**params.model_dump()))
+        return SearchResults.model_validate_json(answer)
 
     return _json(await run_in_threadpool(_ask, request, credentials, ask))
 
@@ -80,7 +70,6 @@ async def similar_questions(
     title: Annotated[str, Query(min_length=1, max_length=200)],
 ) -> Response:
     def ask(searcher: Searcher) -> SimilarQuestions:
-        raw = search.similar_threads(searcher, title)
-        return SimilarQuestions(items=[SimilarQuestion.model_validate(h) for h in raw["hits"]])
+        return SimilarQuestions.model_validate_json(search.similar_threads(searcher, title))
 
     return _json(await run_in_threadpool(_ask, request, credentials, ask))

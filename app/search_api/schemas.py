@@ -1,13 +1,13 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.questions.models import QuestionStatus
 from app.questions.schemas import Tag
 from app.schemas import Slug
 from search.index_settings import MAX_TOTAL_HITS
-from search.query import SortOrder, created, highlighted
+from search.query import SortOrder, highlighted
 
 MAX_QUERY_CHARS = 500
 
@@ -47,51 +47,45 @@ class Highlights(BaseModel):
     body: str
 
 
+# The models below are read straight from Meilisearch's JSON answer, in one pass of
+# pydantic-core (`validation_alias` names Meilisearch's field); they are written out
+# under their own names.
+
+
 class SearchHit(BaseModel):
     id: int
     title: str
     topic: str
-    tags: list[str]
+    tags: list[str] = []
     status: str
-    validated: bool
-    learning_need: bool
+    validated: bool = False
+    learning_need: bool = False
+    #: Indexed as a Unix timestamp, so it can be sorted on.
     created_at: datetime
-    score: int
-    answer_count: int
-    best_answer: BestAnswer | None
-    highlights: Highlights
+    score: int = 0
+    answer_count: int = 0
+    best_answer: BestAnswer | None = None
+    highlights: Highlights = Field(validation_alias="_formatted")
 
+    @field_validator("highlights", mode="before")
     @classmethod
-    def from_meili(cls, hit: dict[str, Any]) -> "SearchHit":
-        formatted = hit.get("_formatted") or {}
-        return cls(
-            id=hit["id"],
-            title=hit["title"],
-            topic=hit["topic"],
-            tags=hit.get("tags") or [],
-            status=hit["status"],
-            validated=bool(hit.get("validated")),
-            learning_need=bool(hit.get("learning_need")),
-            created_at=created(hit["created_at"]),
-            score=hit.get("score", 0),
-            answer_count=hit.get("answer_count", 0),
-            best_answer=hit.get("best_answer"),
-            highlights=Highlights(
-                title=highlighted(formatted.get("title")), body=highlighted(formatted.get("body"))
-            ),
-        )
+    def _marked(cls, formatted: dict[str, Any]) -> dict[str, str]:
+        return {
+            "title": highlighted(formatted.get("title")),
+            "body": highlighted(formatted.get("body")),
+        }
 
 
 class SearchResults(BaseModel):
     query: str
     hits: list[SearchHit]
     #: Meilisearch's estimate, at most the index's `maxTotalHits`.
-    estimated_total: int
+    estimated_total: int = Field(validation_alias="estimatedTotalHits")
     limit: int
     offset: int
     #: Per facet (topic, tags, status, validated, learning_need): value → number of threads.
-    facets: dict[str, dict[str, int]]
-    processing_time_ms: int
+    facets: dict[str, dict[str, int]] = Field({}, validation_alias="facetDistribution")
+    processing_time_ms: int = Field(validation_alias="processingTimeMs")
 
 
 class SimilarQuestion(BaseModel):
@@ -103,4 +97,4 @@ class SimilarQuestion(BaseModel):
 
 
 class SimilarQuestions(BaseModel):
-    items: list[SimilarQuestion]
+    items: list[SimilarQuestion] = Field(validation_alias="hits")
