@@ -32,12 +32,13 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     for domain in (
+        # First: the busiest routes are matched soonest, and `/questions/similar` must
+        # come before the questions router, which would take it for an id.
+        search_router,
         health.router,
         auth_router,
         users_router,
         topics_router,
-        # Before the questions router, which would take `/questions/similar` for an id.
-        search_router,
         questions_router,
         answers_router,
         comments_router,

@@ -46,7 +46,11 @@ class Searcher:
         }
         if settings.meili_key:
             self._headers["Authorization"] = f"Bearer {settings.meili_key}"
-        self._http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=seconds))
+        # Connections are not reused (see above), so the pool only needs room for the
+        # ones in flight: as many as the API's worker threads.
+        self._http = urllib3.PoolManager(
+            maxsize=64, retries=False, timeout=urllib3.Timeout(total=seconds)
+        )
 
     def search(self, body: dict[str, Any]) -> bytes:
         """Meilisearch's JSON answer to `body`, unparsed (the caller reads it straight into
