@@ -14,7 +14,10 @@ in alternating phases:
   /indexes/threads/search` with the body the API builds): median, p95, throughput, ratios;
 - freshness: with `vouch worker` running, the time from posting an answer (HTTP 201:
   committed) until a query for a word only that answer contains finds it, against the
-  same change sent straight to Meilisearch; median, p95.
+  same change sent straight to Meilisearch; median, p95;
+- writes: POST /questions/{id}/answers at concurrency 16 while the worker drains the
+  outbox (each request commits the answer, its audit event and its outbox row):
+  requests/s, median, p95.
 """
 
 import argparse
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import insert, text
@@ -59,6 +62,9 @@ TOPICS = [f"topic-{n}" for n in range(8)]
 TAGS = [f"tag-{n}" for n in range(40)]
 STATES = ["unreviewed"] * 14 + ["endorsed"] * 4 + ["corrected", "rejected"]
 INSERT_CHUNK = 5000
+WRITE_CONCURRENCY = 16
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -181,12 +187,14 @@ def load(db: Database, count: int, answers_per_thread: int) -> int:
 
 def run_phase(
     side: str,
-    send: Callable[[httpx.Client, ThreadQuery], httpx.Response],
-    queries: list[ThreadQuery],
+    send: Callable[[httpx.Client, T], httpx.Response],
+    queries: list[T],
     concurrency: int,
     seconds: float,
+    ok: int = 200,
 ) -> Phase:
-    """`concurrency` threads, each with its own keep-alive connection, for `seconds`."""
+    """`concurrency` threads, each with its own keep-alive connection, for `seconds`;
+    latencies of the responses with status `ok`, the others counted as errors."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -204,7 +212,7 @@ def run_phase(
                 began = time.perf_counter()
                 response = send(client, query)
                 elapsed = (time.perf_counter() - began) * 1000
-                if response.status_code == 200:
+                if response.status_code == ok:
                     mine.append(elapsed)
                 else:
                     failed += 1
@@ -346,6 +354,20 @@ def bench_freshness(
     return delays
 
 
+def bench_writes(api: str, token: str, thread_count: int, seconds: float) -> Phase:
+    """POST /questions/{id}/answers at concurrency 16 on random threads: each request
+    commits the answer, its audit event and its outbox row, while the worker drains."""
+    headers = {"Authorization": f"Bearer {token}"}
+    rng = random.Random(13)
+    targets = [rng.randint(1, thread_count) for _ in range(10_000)]
+
+    def post(client: httpx.Client, question_id: int) -> httpx.Response:
+        body = {"body": f"Another answer for thread {question_id}, written by the benchmark."}
+        return client.post(f"{api}/questions/{question_id}/answers", json=body, headers=headers)
+
+    return run_phase("write", post, targets, WRITE_CONCURRENCY, seconds, ok=201)
+
+
 # -- main -----------------------------------------------------------------------------
 
 
@@ -426,6 +448,7 @@ def main() -> None:
                 delays = bench_freshness(
                     api, token, meili.url, meili.master_key, args.threads, args.freshness_samples
                 )
+                writes = bench_writes(api, token, args.threads, args.seconds)
             finally:
                 worker.terminate()
                 worker.wait(timeout=15)
@@ -461,6 +484,12 @@ def main() -> None:
             f"max {max(samples):.0f} ms"
         )
     print("target: API freshness p95 <= 1000 ms")
+    print(
+        f"writes (POST answer, concurrency {WRITE_CONCURRENCY}, worker draining): "
+        f"{writes.throughput:.0f} requests/s, median {statistics.median(writes.latencies):.1f} ms, "
+        f"p95 {p95(writes.latencies):.1f} ms, {writes.errors} errors "
+        "(target >= 300 requests/s, p95 <= 100 ms)"
+    )
 
 
 if __name__ == "__main__":
