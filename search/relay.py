@@ -87,10 +87,16 @@ def pending(now: datetime) -> Any:
 
 
 def backlog(session: Session) -> int:
-    """How many outbox rows are not yet in the index."""
+    """How many outbox rows are not yet in the index: due ones, and failed ones waiting
+    to be retried; not those scheduled for later (an endorsement going stale)."""
     return int(
         session.execute(
-            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.done_at.is_(None))
+            select(func.count())
+            .select_from(OutboxEntry)
+            .where(
+                OutboxEntry.done_at.is_(None),
+                or_(OutboxEntry.available_at <= utcnow(), OutboxEntry.attempts > 0),
+            )
         ).scalar_one()
     )
 

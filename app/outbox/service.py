@@ -1,15 +1,20 @@
 """Writing to the outbox from the services that change threads."""
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
+from app.db import utcnow
 from app.outbox.models import OutboxEntry
 
 
-def enqueue_thread(session: Session, question_id: int) -> None:
+def enqueue_thread(session: Session, question_id: int, not_before: datetime | None = None) -> None:
     """Record that thread `question_id` must be re-indexed, in the caller's transaction.
 
     Call it from every service function that changes what a thread's search
     document holds (question or answer text, state, tags, status, deletion,
     learning-need flag). It only adds a row: nothing here talks to Meilisearch.
+    `not_before` schedules the re-index for a time when the document will read
+    differently without any write (an endorsement going stale).
     """
-    session.add(OutboxEntry(question_id=question_id))
+    session.add(OutboxEntry(question_id=question_id, available_at=not_before or utcnow()))

@@ -144,6 +144,9 @@ def create_review(
     _award_for_review(session, reviewer, answer, state_before, now)
     changes = after_review(session, settings, answer, was_wrong, now)
     enqueue_thread(session, answer.question_id)
+    if answer.state == ValidationState.endorsed and answer.stale_at is not None:
+        # The thread stops counting as validated then: its document must say so.
+        enqueue_thread(session, answer.question_id, not_before=answer.stale_at)
     session.flush()
 
     # Audit last: the chain head is the final lock this transaction takes.

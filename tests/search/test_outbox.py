@@ -138,6 +138,7 @@ def test_a_failed_task_is_recorded_and_retried_with_backoff(
     assert row.task_uid == failed.task_uids[-1] and row.last_error
     assert row.available_at > utcnow()
     assert relay.claim() is None  # backing off
+    assert client.get("/readyz").json()["outbox_backlog"] == 1  # and still behind
 
     meili.wait_for_task(meili.delete_index(settings.meili_index).task_uid)
     with session_scope(db) as session:

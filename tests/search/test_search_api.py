@@ -6,8 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from app.answers.models import Answer
 from app.config import Settings
 from app.db import Database, session_scope, utcnow
+from app.outbox.models import OutboxEntry
 from app.questions.models import Question
 from tests.factories import People, Person, answer, ask
 from tests.search.helpers import drain, hit_ids, search, set_state
@@ -307,3 +309,36 @@ def test_a_thread_that_opens_a_learning_need_is_found_by_that_filter(
     assert hit_ids(result) == [q["id"]]
     assert result["hits"][0]["learning_need"] is True
     assert result["facets"]["learning_need"] == {"true": 1}
+
+
+def test_a_thread_whose_endorsement_goes_stale_is_reindexed_then_as_not_validated(
+    client: TestClient, people: People, db: Database, settings: Settings
+) -> None:
+    people.topic("claims", review_interval_days=30)
+    rep = people.make("rep")
+    expert = people.make("expert", topics=("claims",))
+    q = ask(client, rep, "claims", title="Does a courtesy car come with every claim?")
+    a = answer(client, rep, q["id"], "Only with the comprehensive cover.")
+    review = client.post(
+        f"/answers/{a['id']}/reviews", json={"verdict": "endorse"}, headers=expert.headers
+    )
+    assert review.status_code == 201, review.text
+    drain(db, settings)
+    assert hit_ids(search(client, rep, q="courtesy car", validated="true")) == [q["id"]]
+    # The re-index waits for the endorsement to go stale; it is not a backlog meanwhile.
+    assert drain(db, settings) == 0
+    assert client.get("/readyz").json()["outbox_backlog"] == 0
+
+    # Thirty days pass: move the endorsement, and everything scheduled, thirty days back.
+    month = timedelta(days=30, seconds=1)
+    with session_scope(db) as session:
+        endorsed = session.get_one(Answer, a["id"])
+        assert endorsed.stale_at is not None
+        endorsed.stale_at -= month
+        for row in session.query(OutboxEntry).filter(OutboxEntry.done_at.is_(None)):
+            row.available_at -= month
+    assert drain(db, settings) == 1
+
+    assert search(client, rep, q="courtesy car", validated="true")["hits"] == []
+    hit = search(client, rep, q="courtesy car")["hits"][0]
+    assert (hit["id"], hit["validated"], hit["best_answer"]) == (q["id"], False, None)
