@@ -1,6 +1,8 @@
 """The token check of read-only search endpoints (one query, no session) refuses exactly
 what the full check refuses, and survives database connections that died."""
 
+from collections.abc import Callable
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -19,38 +21,44 @@ def _refused(client: TestClient, person: Person, path: str, detail: str) -> None
     assert response.json()["detail"] == detail
 
 
-@pytest.mark.parametrize("path", CHECKED)
-def test_a_revoked_token_is_refused(client: TestClient, people: People, path: str) -> None:
-    rep = people.make("rep")
-    assert client.post("/auth/logout", headers=rep.headers).status_code == 204
-    _refused(client, rep, path, "The token is unknown, expired or revoked.")
+def _log_out(client: TestClient, db: Database, person: Person) -> None:
+    assert client.post("/auth/logout", headers=person.headers).status_code == 204
 
 
-@pytest.mark.parametrize("path", CHECKED)
-def test_an_expired_token_is_refused(
-    client: TestClient, people: People, db: Database, path: str
-) -> None:
-    rep = people.make("rep")
+def _expire(client: TestClient, db: Database, person: Person) -> None:
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE api_tokens SET expires_at = created_at"))
-    _refused(client, rep, path, "The token is unknown, expired or revoked.")
+
+
+def _deactivate(client: TestClient, db: Database, person: Person) -> None:
+    # Behind the API's back: the token row stays live, the account does not.
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE users SET active = false WHERE id = :id"), {"id": person.id})
+
+
+DEAD = "The token is unknown, expired or revoked."
+ENDINGS: dict[str, tuple[Callable[[TestClient, Database, Person], None], str]] = {
+    "logged out": (_log_out, DEAD),
+    "expired": (_expire, DEAD),
+    "account deactivated": (_deactivate, "The account is deactivated."),
+}
 
 
 @pytest.mark.parametrize("path", CHECKED)
-def test_a_deactivated_users_token_is_refused(
-    client: TestClient, people: People, db: Database, path: str
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_a_token_that_ended_is_refused(
+    client: TestClient, people: People, db: Database, path: str, ending: str
 ) -> None:
     rep = people.make("rep")
-    # Deactivated behind the API's back: the token row is still live, the account is not.
-    with db.engine.begin() as conn:
-        conn.execute(text("UPDATE users SET active = false WHERE id = :id"), {"id": rep.id})
-    _refused(client, rep, path, "The account is deactivated.")
+    end, detail = ENDINGS[ending]
+    end(client, db, rep)
+    _refused(client, rep, path, detail)
 
 
 @pytest.mark.parametrize("path", CHECKED)
 def test_an_unknown_token_is_refused(client: TestClient, people: People, path: str) -> None:
     stranger = Person(id=0, username="nobody", token="not-a-token")
-    _refused(client, stranger, path, "The token is unknown, expired or revoked.")
+    _refused(client, stranger, path, DEAD)
 
 
 def test_the_check_reconnects_after_the_database_dropped_its_connections(
@@ -59,9 +67,9 @@ def test_the_check_reconnects_after_the_database_dropped_its_connections(
     if backend != "postgres":
         pytest.skip("drops server connections: PostgreSQL only (run with --db postgres)")
     rep = people.make("rep")
-    assert client.post("/auth/logout", headers=rep.headers).status_code == 204
+    _log_out(client, db, rep)
     path = "/search?q=claim"
-    _refused(client, rep, path, "The token is unknown, expired or revoked.")  # pools a connection
+    _refused(client, rep, path, DEAD)  # pools a connection
     with db.engine.connect() as conn:
         dropped = conn.execute(
             text(
@@ -71,4 +79,4 @@ def test_the_check_reconnects_after_the_database_dropped_its_connections(
         ).scalar_one()
     assert dropped >= 1
     # The pooled connection is dead; the check notices, takes a new one and answers.
-    _refused(client, rep, path, "The token is unknown, expired or revoked.")
+    _refused(client, rep, path, DEAD)
