@@ -65,7 +65,9 @@ class SearchHit(BaseModel):
     score: int = 0
     answer_count: int = 0
     best_answer: BestAnswer | None = None
-    highlights: Highlights = Field(validation_alias="_formatted")
+    highlights: Highlights = Field(
+        default_factory=lambda: Highlights(title="", body=""), validation_alias="_formatted"
+    )
 
     @field_validator("highlights", mode="before")
     @classmethod
