@@ -39,48 +39,22 @@ def step(client: TestClient, world: World, action: str, note: str = "Noted.") ->
     assert response.status_code == 200, response.text
 
 
-def test_second_acknowledge_is_409(client: TestClient, db: Database, world: World) -> None:
-    step(client, world, "acknowledge")
+@pytest.mark.parametrize(
+    ("done", "again"),
+    [("acknowledge", "acknowledge"), ("address", "address"), ("address", "acknowledge")],
+)
+def test_a_step_the_signal_is_past_is_409(
+    client: TestClient, db: Database, world: World, done: str, again: str
+) -> None:
+    step(client, world, done, "Training booked.")
 
     response = send_rejected(
         client,
         db,
         world.expert,
         "POST",
-        f"/learning-needs/{world.signal_id}/acknowledge",
+        f"/learning-needs/{world.signal_id}/{again}",
         json={"note": "Again."},
-    )
-    assert response.status_code == 409
-
-
-def test_address_of_an_addressed_signal_is_409(
-    client: TestClient, db: Database, world: World
-) -> None:
-    step(client, world, "address", "Training booked.")
-
-    response = send_rejected(
-        client,
-        db,
-        world.expert,
-        "POST",
-        f"/learning-needs/{world.signal_id}/address",
-        json={"note": "Training booked again."},
-    )
-    assert response.status_code == 409
-
-
-def test_acknowledge_of_an_addressed_signal_is_409(
-    client: TestClient, db: Database, world: World
-) -> None:
-    step(client, world, "address", "Training booked.")
-
-    response = send_rejected(
-        client,
-        db,
-        world.expert,
-        "POST",
-        f"/learning-needs/{world.signal_id}/acknowledge",
-        json={"note": "Seen."},
     )
     assert response.status_code == 409
 
