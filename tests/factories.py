@@ -141,11 +141,20 @@ def count_rows(db: Database, tables: tuple[str, ...] = VALIDATION_TABLES) -> dic
 
 
 def send_rejected(
-    client: TestClient, db: Database, person: Person, method: str, path: str, **kwargs: Any
+    client: TestClient,
+    db: Database,
+    person: Person,
+    method: str,
+    path: str,
+    *,
+    tables: tuple[str, ...] = VALIDATION_TABLES,
+    **kwargs: Any,
 ) -> Any:
-    """Send a request that must be refused: a 4xx problem document, and no row written."""
-    before = count_rows(db)
-    response = client.request(method, path, headers=person.headers, **kwargs)
+    """Send a request that must be refused: a 4xx problem document, and no row of `tables`
+    written. Extra `headers` are sent beside the person's token."""
+    headers = {**person.headers, **kwargs.pop("headers", {})}
+    before = count_rows(db, tables)
+    response = client.request(method, path, headers=headers, **kwargs)
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
@@ -154,7 +163,7 @@ def send_rejected(
     assert problem["title"] and problem["detail"]
     if response.status_code == 422:
         assert problem["errors"] and all(error["field"] for error in problem["errors"])
-    assert count_rows(db) == before
+    assert count_rows(db, tables) == before
     return response
 
 

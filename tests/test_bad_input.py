@@ -9,11 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from app.config import Settings
 from app.db import Database
-from tests.factories import People, Person, answer, ask
+from tests.factories import People, Person, answer, ask, send_rejected
 
 COUNTED_TABLES = ("audit_events", "questions", "answers", "users", "topics", "comments", "votes")
 QUESTION = {"title": "A perfectly good title", "body": "Some details.", "topic": "claims"}
@@ -23,14 +22,6 @@ NEW_USER = {
     "password": "long enough!",
     "roles": ["rep"],
 }
-
-
-def row_counts(db: Database) -> dict[str, int]:
-    with db.engine.connect() as conn:
-        return {
-            table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in COUNTED_TABLES
-        }
 
 
 @dataclass
@@ -62,19 +53,15 @@ def send(
     **kwargs: Any,
 ) -> httpx.Response:
     """Send the request as `who`; check that it is a 4xx problem and wrote nothing."""
-    headers = {**world.people[who].headers, **kwargs.pop("headers", {})}
-    before = row_counts(db)
-    response = client.request(method, path.format(**world.ids), headers=headers, **kwargs)
-    assert 400 <= response.status_code < 500, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    problem = response.json()
-    assert problem["type"].startswith("/problems/")
-    assert problem["status"] == response.status_code
-    assert problem["title"] and problem["detail"]
-    if response.status_code == 422:
-        assert problem["errors"] and all(error["field"] for error in problem["errors"])
-    assert row_counts(db) == before
-    return response
+    return send_rejected(
+        client,
+        db,
+        world.people[who],
+        method,
+        path.format(**world.ids),
+        tables=COUNTED_TABLES,
+        **kwargs,
+    )
 
 
 def fields(response: httpx.Response) -> set[str]:
