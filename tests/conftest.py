@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.auth import passwords
-from app.config import Settings
+from app.config import Settings, get_settings
 from app.db import Database
 from app.main import create_app
 from app.migrate import upgrade
@@ -138,3 +138,14 @@ def client(settings: Settings, db: Database) -> Iterator[TestClient]:
 @pytest.fixture
 def people(client: TestClient, db: Database) -> People:
     return People(client, db)
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command line (`vouch ...` through typer's runner) pointed at the test database."""
+    monkeypatch.setenv("VOUCH_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("VOUCH_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("VOUCH_ARGON2_MEMORY_KIB", "64")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -1,7 +1,5 @@
 """The `vouch` command line against the test database."""
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -9,21 +7,11 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from app.cli import app as cli
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.db import Database
 from tests.audit.tampering import tampering
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("VOUCH_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("VOUCH_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("VOUCH_ARGON2_MEMORY_KIB", "64")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _login(client: TestClient, username: str, password: str) -> int:

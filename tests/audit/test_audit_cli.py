@@ -4,7 +4,6 @@ import csv
 import getpass
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +14,15 @@ from typer.testing import CliRunner
 from app.audit.models import AuditEvent
 from app.audit.service import checkpoint
 from app.cli import app as cli
-from app.config import Settings, get_settings
 from app.db import Database
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def demo(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def demo(cli_env: None) -> None:
     """The command line pointed at the test database, holding the demo content."""
-    monkeypatch.setenv("VOUCH_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("VOUCH_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("VOUCH_ARGON2_MEMORY_KIB", "64")
-    get_settings.cache_clear()
     assert runner.invoke(cli, ["demo"]).exit_code == 0
-    yield
-    get_settings.cache_clear()
 
 
 def vouch(*args: str) -> tuple[int, str]:
