@@ -1,6 +1,6 @@
 """Request-scoped dependencies: settings, the session, the current user and roles."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -90,20 +90,33 @@ def viewer(request: Request, credentials: HTTPAuthorizationCredentials) -> Actor
     return auth_service.actor_for_token(get_database(request), settings, credentials.credentials)
 
 
-def require_role(*roles: Role) -> Any:
-    """A dependency that yields the current user when they hold one of `roles`."""
+def check_roles(user: User, roles: tuple[Role, ...]) -> User:
+    """`user` when they hold one of `roles`; 403 otherwise."""
+    if not user.has_role(*roles):
+        allowed = ", ".join(roles)
+        raise Forbidden(f"This action needs one of the roles: {allowed}.")
+    return user
 
-    async def check(user: CurrentUser) -> User:
-        if not user.has_role(*roles):
-            allowed = ", ".join(roles)
-            raise Forbidden(f"This action needs one of the roles: {allowed}.")
-        return user
+
+def require_role(*roles: Role, user_from: Callable[..., User] = get_current_user) -> Any:
+    """A dependency that yields the signed-in user when they hold one of `roles`.
+
+    `user_from` is how the user is found: the bearer token for the API, the session
+    cookie for the web pages; the rule is the same.
+    """
+
+    async def check(user: Annotated[User, Depends(user_from)]) -> User:
+        return check_roles(user, roles)
 
     return Depends(check)
 
 
+# Who may do what (the spec's permission table); the web pages use the same tuples.
+CONTRIBUTORS = (Role.rep, Role.expert, Role.admin)  # ask, answer, comment, vote, flag
+CURATORS = (Role.expert, Role.admin)  # signposts, learning-need steps (topic checked in services)
+
 Admin = Annotated[User, require_role(Role.admin)]
-Contributor = Annotated[User, require_role(Role.rep, Role.expert, Role.admin)]
+Contributor = Annotated[User, require_role(*CONTRIBUTORS)]
 ComplianceOfficer = Annotated[User, require_role(Role.compliance)]
 
 

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from app import health, problem_handlers
+from app import health, problem_handlers, web
 from app.answers.router import router as answers_router
 from app.audit.router import router as audit_router
 from app.auth import passwords
@@ -14,7 +14,7 @@ from app.auth.router import router as auth_router
 from app.comments.router import router as comments_router
 from app.config import Settings, get_settings
 from app.db import Database
-from app.middleware import RequestContextMiddleware
+from app.middleware import PageCompression, RequestContextMiddleware
 from app.questions.router import router as questions_router
 from app.recognition.router import router as recognition_router
 from app.resources.router import router as resources_router
@@ -23,6 +23,7 @@ from app.search_api.router import router as search_router
 from app.signals.router import router as signals_router
 from app.topics.router import router as topics_router
 from app.users.router import router as users_router
+from app.web import errors as web_errors
 from search.client import Searcher
 from search.worker import start_search_worker
 
@@ -80,7 +81,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.db = db
     app.state.searcher = searcher
-    problem_handlers.install(app)
+    problem_handlers.install(app, page_errors=web_errors.error_page)
     app.include_router(api_router())
+    web.install(app)
+    app.add_middleware(PageCompression)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

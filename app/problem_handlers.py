@@ -1,11 +1,12 @@
 """Render every error as an RFC 9457 problem document."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -15,9 +16,20 @@ log = logging.getLogger("vouch.http")
 
 PROBLEM_JSON = "application/problem+json"
 
+_API_ROOT = "/api/"
+# The API's own documentation pages: they are the API's, not the web interface's.
+_API_PAGES = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+def is_api_path(path: str) -> bool:
+    """Whether `path` belongs to the JSON API (problem documents) rather than a web page."""
+    return path.startswith(_API_ROOT) or path in _API_PAGES
+
+
 _HTTP_PROBLEMS = {
     400: ("bad-request", "Bad request"),
     404: ("not-found", "Not found"),
+    403: ("forbidden", "Forbidden"),
     405: ("method-not-allowed", "Method not allowed"),
     413: ("payload-too-large", "Request body too large"),
 }
@@ -54,20 +66,45 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn exceptions into problem responses."""
+# Renders an error for a web page instead of a problem document: (request, status,
+# title, detail, headers) → response. Installed by the web interface.
+PageErrors = Callable[[Request, int, str, str, dict[str, str]], Response]
+
+
+def install(app: FastAPI, page_errors: PageErrors | None = None) -> None:
+    """Register the handlers that turn exceptions into problem responses (or, for a web
+    page, into the error page `page_errors` renders)."""
+
+    def respond(
+        request: Request,
+        status: int,
+        problem: str,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> Response:
+        if page_errors is not None and not is_api_path(request.url.path):
+            return page_errors(request, status, title, detail, headers or {})
+        return problem_response(status, problem, title, detail, headers=headers, **extra)
 
     @app.exception_handler(AppError)
-    def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return problem_response(
-            exc.status, exc.problem, exc.title, exc.detail, headers=exc.headers, **exc.extra
+    def _app_error(request: Request, exc: AppError) -> Response:
+        return respond(
+            request, exc.status, exc.problem, exc.title, exc.detail, exc.headers, **exc.extra
         )
 
     @app.exception_handler(RequestValidationError)
-    def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc)
+        if any(e["field"].startswith("path.") for e in errors) and not is_api_path(
+            request.url.path
+        ):
+            # /questions/abc names no page, whatever the reason it cannot be read.
+            return respond(request, 404, "not-found", "Not found", "There is no such page.")
         fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
-        return problem_response(
+        return respond(
+            request,
             422,
             "validation-error",
             "Invalid request",
@@ -76,17 +113,18 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    def _http(request: Request, exc: StarletteHTTPException) -> Response:
         slug, title = _HTTP_PROBLEMS.get(exc.status_code, ("http-error", "HTTP error"))
-        return problem_response(
-            exc.status_code, slug, title, str(exc.detail), headers=dict(exc.headers or {})
+        return respond(
+            request, exc.status_code, slug, title, str(exc.detail), dict(exc.headers or {})
         )
 
     @app.exception_handler(IntegrityError)
-    def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+    def _conflict(request: Request, exc: IntegrityError) -> Response:
         # Reached only when two requests race for the same unique row.
         log.info("integrity conflict: %s", exc.orig)
-        return problem_response(
+        return respond(
+            request,
             409,
             "conflict",
             "Conflict",
@@ -94,12 +132,13 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    def _unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+    def _unavailable(request: Request, exc: OperationalError) -> Response:
         log.warning("database unavailable: %s", exc.orig)
-        return problem_response(
+        return respond(
+            request,
             503,
             "database-unavailable",
             "Database unavailable",
             "The database could not complete the request; retry shortly.",
-            headers={"Retry-After": "1"},
+            {"Retry-After": "1"},
         )

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from app.answers.models import Answer
 from app.audit import service as audit
 from app.audit.service import AuditContext
 from app.db import utcnow
@@ -145,8 +146,12 @@ def list_questions(
     tag: str | None = None,
     status: str | None = None,
     author: str | None = None,
+    unanswered: bool = False,
 ) -> list[Question]:
-    """Newest first, `limit + 1` rows so the caller can tell whether a next page exists."""
+    """Newest first, `limit + 1` rows so the caller can tell whether a next page exists.
+
+    `unanswered` keeps the questions with no live answer yet.
+    """
     after = decode_cursor(cursor)
     query = (
         select(Question)
@@ -167,7 +172,24 @@ def list_questions(
         )
     if status is not None:
         query = query.where(Question.status == status)
+    if unanswered:
+        live_answer = select(Answer.id).where(
+            Answer.question_id == Question.id, Answer.deleted_at.is_(None)
+        )
+        query = query.where(~live_answer.exists())
     return list(session.execute(query).scalars())
+
+
+def answer_counts(session: Session, question_ids: list[int]) -> dict[int, int]:
+    """How many live answers each question has (absent: none), in one query."""
+    if not question_ids:
+        return {}
+    rows = session.execute(
+        select(Answer.question_id, func.count())
+        .where(Answer.question_id.in_(question_ids), Answer.deleted_at.is_(None))
+        .group_by(Answer.question_id)
+    )
+    return {question_id: count for question_id, count in rows.tuples()}
 
 
 def list_revisions(

@@ -1,11 +1,10 @@
 from fastapi import APIRouter, status
 
-from app.deps import AuditCtx, CurrentUser, SessionDep, require_role
+from app.deps import CURATORS, AuditCtx, CurrentUser, SessionDep, require_role
 from app.pagination import CursorParam, Page, PageSize, next_cursor
 from app.resources import service
 from app.resources.schemas import ResourceCreate, ResourceOut
 from app.topics.lookup import topic_by_slug
-from app.users.models import Role
 
 router = APIRouter(prefix="/topics/{slug}/resources", tags=["signposts"])
 
@@ -29,7 +28,7 @@ def list_resources(
     response_model=ResourceOut,
     status_code=status.HTTP_201_CREATED,
     summary="Add a resource (expert of the topic, admin)",
-    dependencies=[require_role(Role.expert, Role.admin)],
+    dependencies=[require_role(*CURATORS)],
 )
 def add_resource(
     session: SessionDep, user: CurrentUser, ctx: AuditCtx, slug: str, body: ResourceCreate

@@ -4,18 +4,18 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
-from app.deps import AuditCtx, CurrentUser, SessionDep, require_role
+from app.deps import CURATORS, AuditCtx, CurrentUser, SessionDep, require_role
 from app.pagination import CursorParam, Page, PageSize, next_cursor
 from app.schemas import ObjectId, Slug
 from app.signals import service
 from app.signals.models import LearningNeed, SignalKind, SignalStatus
 from app.signals.schemas import LearningNeedOut, SignalNote, SignalStep
 from app.topics.lookup import topic_by_slug
-from app.users.models import Role, User
+from app.users.models import User
 
 router = APIRouter(prefix="/learning-needs", tags=["learning needs"])
 
-Handler = Annotated[User, require_role(Role.expert, Role.admin)]
+Handler = Annotated[User, require_role(*CURATORS)]
 
 
 def needs_out(session: Session, needs: list[LearningNeed]) -> list[LearningNeedOut]:

@@ -1,0 +1,5 @@
+"""Admin pages: users, topics and signposts."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Answer pages: answering, editing, votes, flags, comments, revision history."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

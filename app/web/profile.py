@@ -1,0 +1,5 @@
+"""A person's profile: reputation, questions and answers with the experts' verdicts."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

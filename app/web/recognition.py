@@ -1,0 +1,5 @@
+"""Digest and leaderboard pages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""The experts' review queue and the review forms."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""The search page."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
