@@ -1,5 +1,6 @@
 """ASGI middleware: request ids, body limits, content types, and a last-resort 500."""
 
+import html
 import json
 import logging
 import re
@@ -58,6 +59,13 @@ PAGE_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 _NO_STORE = (b"cache-control", b"no-store")
+_PAGE_ERROR = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} · Vouch</title>'
+    '<link rel="stylesheet" href="/static/style.css"></head><body><main class="page">'
+    '<section class="error-page"><p class="error-page__status">Error {status}</p>'
+    '<h1>{title}</h1><p>{detail}</p><p><a href="/">Back to the questions</a></p>'
+    "</section></main></body></html>"
+)
 
 
 class _TooLarge(HTTPException):
@@ -121,14 +129,23 @@ class RequestContextMiddleware:
             await send(message)
 
         async def problem(error: AppError) -> None:
-            body = problem_body(error.status, error.problem, error.title, error.detail)
-            encoded = json.dumps(body).encode()
+            if is_api_path(scope["path"]):
+                body = problem_body(error.status, error.problem, error.title, error.detail)
+                encoded, media = json.dumps(body).encode(), b"application/problem+json"
+            else:
+                # A page's last resort: plain HTML, since the templates may be what failed.
+                encoded = _PAGE_ERROR.format(
+                    status=error.status,
+                    title=html.escape(error.title),
+                    detail=html.escape(error.detail),
+                ).encode()
+                media = b"text/html; charset=utf-8"
             await send_with_id(
                 {
                     "type": "http.response.start",
                     "status": error.status,
                     "headers": [
-                        (b"content-type", b"application/problem+json"),
+                        (b"content-type", media),
                         (b"content-length", str(len(encoded)).encode()),
                     ],
                 }
