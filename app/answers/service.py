@@ -127,9 +127,14 @@ def delete_answer(session: Session, ctx: AuditContext, user: User, answer: Answe
     )
 
 
+def may_vote(voter: User, author_id: int) -> bool:
+    """Votes are for other people's answers."""
+    return voter.id != author_id
+
+
 def cast_vote(session: Session, ctx: AuditContext, voter: User, answer: Answer, value: int) -> int:
     """Record or replace the voter's vote; returns the answer's new score."""
-    if answer.author_id == voter.id:
+    if not may_vote(voter, answer.author_id):
         raise OwnAnswerVote("Votes are for other people's answers.")
     vote = session.get(Vote, (answer.id, voter.id), with_for_update=True)
     previous = vote.value if vote else None
@@ -152,6 +157,18 @@ def cast_vote(session: Session, ctx: AuditContext, voter: User, answer: Answer, 
         payload={"before": {"value": previous}, "after": {"value": value}, "score": answer.score},
     )
     return answer.score
+
+
+def votes_of(session: Session, voter_id: int, answer_ids: list[int]) -> dict[int, int]:
+    """The votes `voter_id` has cast on `answer_ids` (answer id → +1 or -1), in one query."""
+    if not answer_ids:
+        return {}
+    rows = session.execute(
+        select(Vote.answer_id, Vote.value).where(
+            Vote.user_id == voter_id, Vote.answer_id.in_(answer_ids)
+        )
+    )
+    return {answer_id: value for answer_id, value in rows}
 
 
 def list_revisions(

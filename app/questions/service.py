@@ -84,9 +84,14 @@ def get_question(session: Session, question_id: int) -> Question:
     return question
 
 
+def may_edit(user: User, author_id: int) -> bool:
+    """Authors edit (and delete) their own content; admins anyone's."""
+    return user.id == author_id or Role.admin in user.roles
+
+
 def check_may_edit(user: User, author_id: int) -> None:
-    """Authors edit their own content; admins edit anyone's."""
-    if user.id != author_id and Role.admin not in user.roles:
+    """403 unless `may_edit`."""
+    if not may_edit(user, author_id):
         raise Forbidden("Only the author or an admin may change this.")
 
 

@@ -1,6 +1,7 @@
 """The thread page: a question with its answers, verdicts, comments and the topic's
 signposts, in a fixed number of queries whatever its size."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -63,10 +64,42 @@ def _grouped(rows: list[Any], key: str) -> dict[int | None, list[Any]]:
     return groups
 
 
+@dataclass(frozen=True)
+class ThreadTopic:
+    """What a thread's reader is told of its topic."""
+
+    slug: str
+    name: str
+    description: str
+    required_endorsements: int
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """The thread as the web page shows it: the API's thread and its topic."""
+
+    thread: Thread
+    topic: ThreadTopic
+
+
 def load_thread(session: Session, question_id: int) -> Thread:
     """The whole thread; the number of SQL queries does not grow with its size."""
-    now = utcnow()
+    return _thread_of(session, get_question(session, question_id))
+
+
+def load_thread_page(session: Session, question_id: int) -> ThreadPage:
+    """`load_thread` with the topic's name, description and required endorsements (loaded
+    with the question: no extra query)."""
     question = get_question(session, question_id)
+    topic = question.topic
+    return ThreadPage(
+        thread=_thread_of(session, question),
+        topic=ThreadTopic(topic.slug, topic.name, topic.description, topic.required_endorsements),
+    )
+
+
+def _thread_of(session: Session, question: Question) -> Thread:
+    now = utcnow()
     answers = list(
         session.execute(
             select(Answer)
