@@ -13,10 +13,17 @@ from app.topics.models import Topic
 from app.users.models import Role, User
 
 
+def may_curate(user: User, topic: Topic) -> bool:
+    """Whether `user` may add signposts to `topic`: its experts and admins.
+
+    `user` must have their expert topics loaded (the signed-in user has)."""
+    return Role.admin in user.roles or user.is_expert_of(topic.id)
+
+
 def add_resource(
     session: Session, ctx: AuditContext, user: User, topic: Topic, data: ResourceCreate
 ) -> Resource:
-    if Role.admin not in user.roles and not user.is_expert_of(topic.id):
+    if not may_curate(user, topic):
         raise Forbidden("Only experts of this topic and admins curate its resources.")
     resource = Resource(
         topic_id=topic.id,

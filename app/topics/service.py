@@ -67,3 +67,8 @@ def list_topics(session: Session, limit: int, cursor: str | None) -> list[Topic]
     if after is not None:
         query = query.where(Topic.id > after)
     return list(session.execute(query).scalars())
+
+
+def all_topics(session: Session) -> list[Topic]:
+    """Every topic, by name: the choices of a form that picks topics."""
+    return list(session.execute(select(Topic).order_by(Topic.name, Topic.id)).scalars())

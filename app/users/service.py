@@ -10,7 +10,7 @@ from app.auth.service import revoke_all_tokens
 from app.errors import Conflict, InvalidInput, NotFound
 from app.pagination import decode_cursor
 from app.topics.lookup import topics_named_in_body
-from app.users.models import Role, User
+from app.users.models import Role, User, user_expert_topics
 from app.users.schemas import UserCreate, UserUpdate
 
 
@@ -76,6 +76,17 @@ def list_users(session: Session, limit: int, cursor: str | None) -> list[User]:
     if after is not None:
         query = query.where(User.id > after)
     return list(session.execute(query).scalars())
+
+
+def experts_of(session: Session, topic_id: int) -> list[User]:
+    """The users who are experts of a topic, by display name (deactivated ones too)."""
+    query = (
+        select(User)
+        .join(user_expert_topics, user_expert_topics.c.user_id == User.id)
+        .where(user_expert_topics.c.topic_id == topic_id)
+        .order_by(User.display_name, User.id)
+    )
+    return [user for user in session.execute(query).scalars() if Role.expert in user.roles]
 
 
 def _other_active_admins(session: Session, user: User) -> int:
