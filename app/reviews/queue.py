@@ -1,6 +1,7 @@
 """The review queue: what an expert should look at next, flagged first, then stale, then oldest."""
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,8 @@ from app.answers.models import Answer, ValidationState
 from app.errors import InvalidCursor
 from app.pagination import is_id, pack_cursor, unpack_cursor
 from app.questions.models import Question
-from app.reviews.models import Review, Verdict
+from app.resources.models import Resource
+from app.reviews.models import Flag, Review, Verdict
 from app.users.models import User
 
 BUCKETS = {0: "flagged", 1: "stale", 2: "unreviewed"}
@@ -99,3 +101,71 @@ def review_queue(
             )
         )
     return [QueueEntry(answer, int(b)) for answer, b in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class QueueDetails:
+    """What a reviewer reads beside queued answers, keyed by answer id (`signposts` by
+    topic id)."""
+
+    flag_reasons: dict[int, list[str]] = field(default_factory=dict)
+    endorsers: dict[int, list[str]] = field(default_factory=dict)
+    signposts: dict[int, list[Resource]] = field(default_factory=dict)
+
+
+def counting_endorsers(reviews: Sequence[tuple[str, int]]) -> list[int]:
+    """The experts whose endorsements count now, from (verdict, reviewer id) of the current
+    revision's reviews, oldest first: a reject or correct starts the count again."""
+    endorsers: list[int] = []
+    for verdict, reviewer_id in reviews:
+        if verdict != Verdict.endorse:
+            endorsers = []
+        elif reviewer_id not in endorsers:
+            endorsers.append(reviewer_id)
+    return endorsers
+
+
+def queue_details(session: Session, entries: Sequence[QueueEntry]) -> QueueDetails:
+    """The open flags' reasons, who has endorsed an answer awaiting more endorsements, and
+    the signposts of the answers' topics: three queries at most, whatever the page size."""
+    answers = [e.answer for e in entries]
+    if not answers:
+        return QueueDetails()
+    flag_reasons: dict[int, list[str]] = {}
+    flagged = [a.id for a in answers if a.open_flags]
+    if flagged:
+        rows = session.execute(
+            select(Flag.answer_id, Flag.reason)
+            .where(Flag.answer_id.in_(flagged), Flag.resolved_at.is_(None))
+            .order_by(Flag.id)
+        )
+        for answer_id, reason in rows:
+            flag_reasons.setdefault(answer_id, []).append(reason)
+
+    endorsers: dict[int, list[str]] = {}
+    awaiting = [a.id for a in answers if a.state == ValidationState.awaiting_endorsement]
+    if awaiting:
+        reviews: dict[int, list[tuple[str, int]]] = {}
+        names: dict[int, str] = {}
+        verdicts = session.execute(
+            select(Review.answer_id, Review.verdict, Review.reviewer_id, User.display_name)
+            .join(Answer, Review.answer_id == Answer.id)
+            .join(User, Review.reviewer_id == User.id)
+            .where(Review.answer_id.in_(awaiting), Review.answer_revision == Answer.revision)
+            .order_by(Review.id)
+        )
+        for answer_id, verdict, reviewer_id, name in verdicts:
+            reviews.setdefault(answer_id, []).append((verdict, reviewer_id))
+            names[reviewer_id] = name
+        endorsers = {
+            answer_id: [names[r] for r in counting_endorsers(facts)]
+            for answer_id, facts in reviews.items()
+        }
+
+    signposts: dict[int, list[Resource]] = {}
+    topic_ids = {a.topic_id for a in answers}
+    for resource in session.execute(
+        select(Resource).where(Resource.topic_id.in_(topic_ids)).order_by(Resource.id)
+    ).scalars():
+        signposts.setdefault(resource.topic_id, []).append(resource)
+    return QueueDetails(flag_reasons, endorsers, signposts)

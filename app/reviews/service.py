@@ -1,5 +1,6 @@
 """Reviewing and flagging answers; the effects of a verdict on everything around it."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -169,6 +170,25 @@ def create_review(
     )
     record_changes(session, ctx, changes)
     return review
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """What a confirmation tells the reviewer: the thread, and the answer's state now."""
+
+    question_id: int
+    question_title: str
+    state: str
+
+
+def review_outcome(session: Session, review: Review) -> ReviewOutcome:
+    """The reviewed answer's thread and state after `review`, in one query."""
+    question_id, title, state = session.execute(
+        select(Question.id, Question.title, Answer.state)
+        .join(Answer, Answer.question_id == Question.id)
+        .where(Answer.id == review.answer_id)
+    ).one()
+    return ReviewOutcome(question_id, title, state)
 
 
 def _award_for_review(

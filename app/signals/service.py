@@ -188,10 +188,15 @@ def get_need(session: Session, need_id: int) -> LearningNeed:
     return need
 
 
+def may_handle(user: User, topic_id: int) -> bool:
+    """Whether `user` may acknowledge or address the learning needs of a topic: an expert
+    of that topic, or an admin."""
+    return Role.admin in user.roles or user.is_expert_of(topic_id)
+
+
 def _check_may_handle(user: User, need: LearningNeed) -> None:
-    if Role.admin in user.roles or user.is_expert_of(need.topic_id):
-        return
-    raise Forbidden("Only an expert of this topic or an admin may handle its learning needs.")
+    if not may_handle(user, need.topic_id):
+        raise Forbidden("Only an expert of this topic or an admin may handle its learning needs.")
 
 
 TRANSITIONS = {
@@ -295,3 +300,38 @@ def labels(session: Session, needs: list[LearningNeed]) -> tuple[dict[int, str],
         )
         titles = {question_id: title for question_id, title in rows}
     return slugs, titles
+
+
+@dataclass(frozen=True)
+class NeedLabels:
+    """What a page shows beside listed signals: their topics, thread titles and the people
+    who took their steps."""
+
+    topics: dict[int, Topic]
+    titles: dict[int, str]
+    actors: dict[int, User]
+
+
+def page_labels(session: Session, needs: list[LearningNeed]) -> NeedLabels:
+    """Topics, thread titles and step actors of the listed signals (their history loaded),
+    in three queries at most."""
+    topic_ids = {n.topic_id for n in needs}
+    question_ids = {n.question_id for n in needs if n.question_id}
+    actor_ids = {step.actor_id for n in needs for step in n.history if step.actor_id}
+    topics: dict[int, Topic] = {}
+    titles: dict[int, str] = {}
+    actors: dict[int, User] = {}
+    if topic_ids:
+        topics = {
+            t.id: t for t in session.execute(select(Topic).where(Topic.id.in_(topic_ids))).scalars()
+        }
+    if question_ids:
+        rows = session.execute(
+            select(Question.id, Question.title).where(Question.id.in_(question_ids))
+        )
+        titles = {question_id: title for question_id, title in rows}
+    if actor_ids:
+        actors = {
+            u.id: u for u in session.execute(select(User).where(User.id.in_(actor_ids))).scalars()
+        }
+    return NeedLabels(topics, titles, actors)
