@@ -71,7 +71,8 @@ def test_demo_tells_the_whole_story(cli_env: None, client: TestClient) -> None:
     assert runner.invoke(cli, ["demo"]).exit_code == 0
     token = client.post("/auth/token", json={"username": "alice", "password": "demo-alice-pass"})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    [need] = client.get("/learning-needs", headers=headers).json()["items"]
+    open_needs = client.get("/learning-needs", params={"status": "open"}, headers=headers)
+    [need] = open_needs.json()["items"]
     assert (need["kind"], need["status"], need["wrong_count"]) == ("thread", "open", 2)
     thread = client.get(f"/questions/{need['question_id']}", headers=headers).json()
     assert {a["state"] for a in thread["answers"]} == {"endorsed", "rejected", "corrected"}

@@ -15,6 +15,7 @@ from app.audit.models import AuditEvent
 from app.audit.service import checkpoint
 from app.cli import app as cli
 from app.db import Database
+from app.demo_content import DEMO_THREADS
 
 runner = CliRunner()
 
@@ -62,7 +63,7 @@ def test_export_writes_filtered_csv_to_stdout(demo: None) -> None:
     code, out = vouch("audit", "export", "--format", "csv", "--action", "question.create")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert len(rows) == 3
+    assert len(rows) == len(DEMO_THREADS)
     assert {row["action"] for row in rows} == {"question.create"}
 
 
