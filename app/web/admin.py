@@ -45,6 +45,7 @@ USER_MESSAGES = {
     "starting with a letter or digit.",
     "display_name": "Enter the name colleagues know them by (at most 120 characters).",
     "roles": "Choose one or more of the roles listed.",
+    "password": "Use at least 8 characters (and at most 256).",
 }
 TOPIC_MESSAGES = {
     "slug": "Use lowercase letters, digits and '-', starting with a letter or digit "

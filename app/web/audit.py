@@ -10,6 +10,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -66,6 +67,7 @@ def _context(
     """Everything the audit page shows; each form keeps what was typed into it."""
     return {
         "actions": [(name, name) for name in sorted(ACTIONS)],
+        "meanings": [(name, ACTIONS[name].meaning) for name in sorted(ACTIONS)],
         "formats": FORMATS,
         "record_types": RECORD_TYPES,
         "export": {"format": "ndjson", **(export_values or {})},
@@ -142,7 +144,10 @@ def verify(
         errors = {
             name: CHECKPOINT_MESSAGES.get(name, message) for name, message in errors_of(exc).items()
         }
-        raise FormRefused(PAGE, _context(verify_values=values), errors, block=block) from None
+        # htmx swaps in only a 2xx response: its fragment carries the errors with a 200.
+        status = 200 if block else 422
+        context = _context(verify_values=values)
+        raise FormRefused(PAGE, context, errors, status=status, block=block) from None
     report = verify_chain(session, against=query.against())
     return render(request, PAGE, _context(verify_values=values, report=report), block=block)
 
@@ -207,6 +212,12 @@ def word_diff(before: str, after: str) -> Markup:
     return Markup("".join(parts))
 
 
+def stamp(value: datetime) -> str:
+    """A time to the second, as an audit record needs: '3 Mar 2026, 14:05:09 UTC'."""
+    value = value.astimezone(UTC)
+    return f"{value.day} {value:%b %Y, %H:%M:%S} UTC"
+
+
 @dataclass(frozen=True)
 class FieldShown:
     label: str
@@ -219,6 +230,7 @@ class VersionShown:
     """One version as the page shows it: its fields, marked against the version before."""
 
     version: VersionOut
+    at: str
     fields: list[FieldShown]
     unchanged: list[str]
     since: int | None  # the number of the version the marks compare with
@@ -234,7 +246,7 @@ def _versions_shown(record: RecordOut) -> list[VersionShown]:
         for name in fields:
             text = _as_text(version.content.get(name))
             if previous is None:
-                rows.append(FieldShown(FIELD_LABELS[name], Markup(escape(text)), False))
+                rows.append(FieldShown(FIELD_LABELS[name], escape(text), False))
             elif name in version.changed:
                 marked = word_diff(_as_text(previous.content.get(name)), text)
                 rows.append(FieldShown(FIELD_LABELS[name], marked, True))
@@ -244,7 +256,8 @@ def _versions_shown(record: RecordOut) -> list[VersionShown]:
             version.matches_stored_revision
         ]
         since = previous.number if previous else None
-        shown.append(VersionShown(version, rows, unchanged, since, stored))
+        at = stamp(version.occurred_at)
+        shown.append(VersionShown(version, at, rows, unchanged, since, stored))
         previous = version
     return shown
 
@@ -252,6 +265,7 @@ def _versions_shown(record: RecordOut) -> list[VersionShown]:
 @dataclass(frozen=True)
 class EventShown:
     event: EventOut
+    at: str
     meaning: str
     payload: str
     is_deletion: bool
@@ -262,6 +276,7 @@ def _events_shown(record: RecordOut) -> list[EventShown]:
     return [
         EventShown(
             event,
+            stamp(event.occurred_at),
             ACTIONS[event.action].meaning if event.action in ACTIONS else "",
             json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True),
             event.action == deletion,
@@ -270,15 +285,13 @@ def _events_shown(record: RecordOut) -> list[EventShown]:
     ]
 
 
-def _thread_link(record: RecordOut) -> str | None:
-    """Where the record lives in the product, while it is not deleted."""
-    if record.deleted:
-        return None
+def _question_of(record: RecordOut) -> int | None:
+    """The question a record is, or the one an answer was posted to."""
     if record.target_type == "question":
-        return f"/questions/{record.target_id}"
+        return record.target_id
     created = next((e for e in record.history if e.action == "answer.create"), None)
     question_id = created.payload.get("after", {}).get("question_id") if created else None
-    return f"/questions/{question_id}" if isinstance(question_id, int) else None
+    return question_id if isinstance(question_id, int) else None
 
 
 @router.get("/records/{target_type}/{target_id}")
@@ -291,6 +304,7 @@ def record_history(
 ) -> Response:
     record = reconstruct(session, target_type, target_id)
     events = _events_shown(record)
+    question_id = _question_of(record)
     return render(
         request,
         "audit/record.html",
@@ -299,7 +313,14 @@ def record_history(
             "title": f"{target_type.title()} {target_id}",
             "versions": _versions_shown(record),
             "events": events,
-            "deletion": next((e.event for e in events if e.is_deletion), None),
-            "thread_url": _thread_link(record),
+            "deletion": next((e for e in events if e.is_deletion), None),
+            # Where the record lives in the product, while it is not deleted.
+            "thread_url": None
+            if record.deleted or question_id is None
+            else f"/questions/{question_id}",
+            "question_history": f"/audit/records/question/{question_id}"
+            if target_type == "answer" and question_id is not None
+            else None,
+            "question_id": question_id,
         },
     )

@@ -189,6 +189,18 @@ def test_verification_by_htmx_returns_only_its_part_of_the_page(
     assert "Export events" not in response.text
 
 
+def test_a_malformed_checkpoint_sent_by_htmx_gets_its_part_with_the_error(
+    pages: TestClient, officer: Person
+) -> None:
+    sign_in(pages, officer.username)
+    params = {"checkpoint_seq": "x", "checkpoint_hash": ""}
+    response = pages.get("/audit/verify", params=params, headers={"HX-Request": "true"})
+    assert response.status_code == 200  # htmx swaps in only a 2xx answer
+    assert response.text.lstrip().startswith('<section class="card" id="verification"')
+    assert "whole number" in field_error(response.text, "checkpoint_seq")
+    assert "Chain intact" not in response.text
+
+
 def test_the_record_form_opens_the_record_page(pages: TestClient, officer: Person) -> None:
     sign_in(pages, officer.username)
     response = pages.get(
