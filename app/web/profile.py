@@ -43,6 +43,7 @@ def _show(request: Request, session: SessionDep, person: User, viewer: User) -> 
         {
             "profile": profile,
             "own": person.id == viewer.id,
+            "member_since": f"{person.created_at.day} {person.created_at:%B %Y}",
             "roles": [ROLE_LABELS.get(r, r) for r in person.roles],
             "answer_counts": answer_counts(session, [q.id for q in profile.questions]),
             "excerpts": {item.answer.id: excerpt(item.answer.body) for item in profile.answers},

@@ -30,6 +30,7 @@ def test_my_profile_shows_an_experts_rationale_on_my_rejected_answer(
 
     html = pages.get("/profile").text
 
+    assert "This is your profile" in html
     assert "Only within 30 days of the lapse, by phone." in html
     assert "Rejected by an expert" in html  # the answer's state badge
     assert "<strong>Rejected</strong> by" in html  # the verdict
@@ -83,7 +84,7 @@ def test_another_persons_profile_shows_their_roles_topics_and_reputation(
     assert "Customer service rep" in author_page.text
     assert '<span class="reputation__points">10</span>' in author_page.text
     assert "How long does a claim stay open?" in author_page.text
-    assert "This is your profile." not in author_page.text
+    assert "This is your profile" not in author_page.text
     assert "Expert-endorsed" in author_page.text
     assert "Expert in" in expert_page.text
     assert ">Billing</a>" in expert_page.text and ">Claims</a>" in expert_page.text
