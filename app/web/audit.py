@@ -149,7 +149,8 @@ def verify(
         context = _context(verify_values=values)
         raise FormRefused(PAGE, context, errors, status=status, block=block) from None
     report = verify_chain(session, against=query.against())
-    return render(request, PAGE, _context(verify_values=values, report=report), block=block)
+    context = {**_context(verify_values=values, report=report), "verified_at": now_stamp()}
+    return render(request, PAGE, context, block=block)
 
 
 @router.get("/records")
@@ -216,6 +217,10 @@ def stamp(value: datetime) -> str:
     """A time to the second, as an audit record needs: '3 Mar 2026, 14:05:09 UTC'."""
     value = value.astimezone(UTC)
     return f"{value.day} {value:%b %Y, %H:%M:%S} UTC"
+
+
+def now_stamp() -> str:
+    return stamp(datetime.now(UTC))
 
 
 @dataclass(frozen=True)
