@@ -40,8 +40,11 @@ STATUS_LABELS: dict[str, str] = {
     SignalStatus.addressed: "Addressed",
 }
 KIND_LABELS: dict[str, str] = {SignalKind.thread: "Thread", SignalKind.topic: "Topic"}
-# Each step's name in a signal's history, and in the confirmation after it.
-STEP_LABELS = {"acknowledge": "Acknowledged", "address": "Marked as addressed"}
+# The confirmation after each step, given what it was taken on.
+CONFIRMATIONS = {
+    "acknowledge": "Acknowledged {what}.",
+    "address": "Marked {what} as addressed.",
+}
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -93,7 +96,7 @@ class TopicLabel:
 # ---- The chart: a topic's weekly wrong-answer rate as inline SVG (numbers only) ----
 
 WIDTH, HEIGHT = 520, 240
-LEFT, RIGHT, TOP, BOTTOM = 46, 22, 24, 34
+LEFT, RIGHT, TOP, BOTTOM = 58, 34, 26, 36
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class Chart:
     weeks: list[WeekRate]
     path: str
     points: list[ChartPoint]
-    x_labels: list[tuple[float, str]]
+    x_labels: list[tuple[float, str, bool]]  # x, text, whether a narrow screen may drop it
     y_ticks: list[tuple[float, str]]
     threshold_y: float
     threshold: str
@@ -180,9 +183,11 @@ def wrong_rate_chart(topic: TopicLabel, weeks: list[WeekRate], threshold: float)
         weeks=weeks,
         path=" ".join(path),
         points=points,
-        # Every other week, ending on the current one: room for each label at 360 px.
+        # Every other week, ending on the current one; a narrow screen shows every fourth.
         x_labels=[
-            (x(i), _day(w.start)) for i, w in enumerate(weeks) if (len(weeks) - 1 - i) % 2 == 0
+            (x(i), _day(w.start), (len(weeks) - 1 - i) % 4 != 0)
+            for i, w in enumerate(weeks)
+            if (len(weeks) - 1 - i) % 2 == 0
         ],
         y_ticks=[(y(r), _percent(r)) for r in (0, 0.25, 0.5, 0.75, 1)],
         threshold_y=y(threshold),
@@ -237,6 +242,14 @@ class NeedCard:
     def note_for(self, step: str) -> str:
         return self.note if self.refused_step == step else ""
 
+    @property
+    def card_error(self) -> str | None:
+        """A refused step whose form the card no longer offers (it was taken meanwhile)."""
+        offered = {"acknowledge": self.can_acknowledge, "address": self.can_address}
+        if self.refused_step and not offered.get(self.refused_step) and self.errors:
+            return "; ".join(self.errors.values())
+        return None
+
 
 @dataclass(frozen=True)
 class Refused:
@@ -253,6 +266,26 @@ def _counts(need: LearningNeed, wrong: int, reviewed: int, settings: Settings) -
         else f"in the last {settings.topic_window_days} days"
     )
     return f"{wrong} wrong of {reviewed} reviewed answers {where}"
+
+
+def _history(need: LearningNeed, actors: dict[int, User]) -> list[Step]:
+    """The signal's steps as they were stored; an "open" after the first is a reopening."""
+    steps = []
+    for i, step in enumerate(need.history):
+        label = STATUS_LABELS.get(step.status, step.status)
+        if step.status == SignalStatus.open:
+            label = "Reopened" if i else "Opened"
+        actor = actors.get(step.actor_id) if step.actor_id else None
+        steps.append(
+            Step(
+                label,
+                UserSummary.model_validate(actor) if actor else None,
+                step.at,
+                step.note,
+                f"{step.wrong_count} of {step.reviewed_count} reviewed answers wrong",
+            )
+        )
+    return steps
 
 
 def _may_step(need: LearningNeed, step: str) -> bool:
@@ -282,18 +315,7 @@ def _cards(
                 topic=TopicLabel.of(labels.topics[need.topic_id]),
                 question_title=labels.titles.get(need.question_id),
                 counts=_counts(need, need.wrong_count, need.reviewed_count, settings),
-                history=[
-                    Step(
-                        STATUS_LABELS.get(step.status, step.status),
-                        UserSummary.model_validate(labels.actors[step.actor_id])
-                        if step.actor_id in labels.actors
-                        else None,
-                        step.at,
-                        step.note,
-                        _counts(need, step.wrong_count, step.reviewed_count, settings),
-                    )
-                    for step in need.history
-                ],
+                history=_history(need, labels.actors),
                 can_acknowledge=may and _may_step(need, "acknowledge"),
                 can_address=may and _may_step(need, "address"),
                 refused_step=refused.step if mine and refused else None,
@@ -393,7 +415,7 @@ def _step(
     what = f"the learning need on “{title}”" if title else "the topic's learning need"
     return redirect(
         f"/learning-needs{filters.query()}#need-{need_id}",
-        flash=f"{STEP_LABELS[step]} {what}.",
+        flash=CONFIRMATIONS[step].format(what=what),
     )
 
 

@@ -66,6 +66,7 @@ class QueueCard:
     answer_id: int
     question_id: int
     question_title: str
+    question_body: str
     topic_name: str
     author: UserSummary
     created_at: datetime
@@ -133,6 +134,7 @@ def _cards(
                 answer_id=answer.id,
                 question_id=answer.question_id,
                 question_title=answer.question.title,
+                question_body=answer.question.body,
                 topic_name=answer.question.topic.name,
                 author=UserSummary.model_validate(answer.author),
                 created_at=answer.created_at,
