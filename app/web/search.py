@@ -98,6 +98,7 @@ class Hit:
     created_at: datetime
     answer_count: int
     validated: bool
+    learning_need: bool
     best_state: str | None
     best_excerpt: Markup | None
 
@@ -174,6 +175,7 @@ def _hit(hit: SearchHit, query: str, topics: dict[str, str]) -> Hit:
         created_at=hit.created_at,
         answer_count=hit.answer_count,
         validated=hit.validated and best is not None,
+        learning_need=hit.learning_need,
         best_state=best.state if best else None,
         best_excerpt=mark_words(best.excerpt, query) if best else None,
     )

@@ -200,6 +200,7 @@ def test_tag_status_and_learning_need_facets_narrow_the_search(
 
     html = pages.get("/search", params={"q": "excess"}).text
     assert "Has a learning need" in html and "No learning need" in html
+    assert html.count('<span class="badge badge--flag">Learning need</span>') == 1
     assert titles(tags=["glass", "urgent"]) == ["Excess for a glass claim"]
     assert titles(tags="glass") == ["Excess for a glass claim", "Excess for an ordinary claim"]
     assert titles(status="resolved") == ["Excess for a resolved claim"]
