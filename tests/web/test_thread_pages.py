@@ -480,6 +480,7 @@ def test_thread_page_query_count_does_not_grow_with_answers(
 
     assert len(answer_order(large_page)) == 20
     assert len(large_queries) == len(small_queries)
+    assert len(small_queries) <= 12
 
 
 def test_signed_out_visitor_is_sent_to_sign_in(client: TestClient, pages: TestClient) -> None:

@@ -41,6 +41,15 @@ def wait_until_suggested(page: Any, title: str, question_id: int) -> None:
     assert found, f"question {question_id} was not suggested for {title!r}"
 
 
+def is_fragment(path: str) -> Any:
+    """Matches the htmx POST to `path` (an enhancement, not a page load)."""
+    return lambda r: (
+        r.request.method == "POST"
+        and r.request.url.endswith(path)
+        and r.request.headers.get("hx-request") == "true"
+    )
+
+
 def test_rep_asks_answers_votes_flags_comments_and_edits(
     page: Any, site: Site, axe_source: str
 ) -> None:
@@ -63,8 +72,9 @@ def test_rep_asks_answers_votes_flags_comments_and_edits(
     page.get_by_label("Details").fill("The customer cancelled after **ten days**.")
     page.get_by_label("Topic").select_option(topic)
     page.get_by_label("Tags").fill("refunds, travel")
-    page.get_by_role("button", name="Preview").click()
-    expect(page.locator("#ask-preview").get_by_text("ten days")).to_be_visible()
+    with page.expect_response(is_fragment("/ask")):
+        page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_text("ten days", exact=True)).to_be_visible()
     expect(page.get_by_label("Title")).to_have_value(
         "Partial refund when a travel policy is cancelled early?"
     )
@@ -88,7 +98,8 @@ def test_rep_asks_answers_votes_flags_comments_and_edits(
 
     # Voting, flagging and commenting on the colleague's answer.
     card = page.get_by_role("article", name=f"Answer by {colleague.username.title()}")
-    card.get_by_role("button", name="Vote up").click()
+    with page.expect_response(is_fragment(f"/answers/{theirs['id']}/vote")):
+        card.get_by_role("button", name="Vote up").click()
     expect(card.get_by_role("button", name="Vote up")).to_have_attribute("aria-pressed", "true")
     expect(card.get_by_text("1 score")).to_be_visible()
     card.get_by_text("⚑ Flag").click()
@@ -114,7 +125,6 @@ def test_rep_asks_answers_votes_flags_comments_and_edits(
     expect(page.get_by_role("insertion").filter(has_text="less the excess")).to_be_visible()
     assert_accessible(page, axe_source)
     site.screenshot(page, "revisions")
-    assert theirs["id"]
 
 
 def test_ask_and_answer_without_javascript(no_script_page: Any, site: Site) -> None:
