@@ -69,6 +69,22 @@ def test_signal_shows_its_kind_thread_counts_and_history(pages: TestClient, sign
     assert "Acknowledge" not in shown and "Mark addressed" not in shown
 
 
+def test_text_people_wrote_is_shown_as_text(
+    client: TestClient, pages: TestClient, signal: Signal
+) -> None:
+    title = "<script>alert('need')</script> cover?"
+    wrong_thread(client, signal.expert, signal.rep, "claims", title)
+    client.post(
+        f"/learning-needs/{signal.need_id}/acknowledge",
+        json={"note": "<script>alert('note')</script> [x](javascript:alert(3))"},
+        headers=signal.expert.headers,
+    )
+    sign_in(pages, signal.rep.username)
+    page = pages.get("/learning-needs").text
+    assert "<script>" not in page and "&lt;script&gt;alert(&#39;need&#39;)" in page
+    assert 'href="javascript:' not in page  # left as text, never a link
+
+
 @pytest.mark.parametrize(
     ("roles", "topics", "handles"),
     [

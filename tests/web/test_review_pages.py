@@ -97,6 +97,17 @@ def test_queue_shows_flagged_answers_first_with_why_they_wait(
     assert "<kbd>e</kbd>" in page and "<dt>" in page  # the shortcuts, listed
 
 
+def test_text_people_wrote_is_shown_as_text(
+    client: TestClient, people: People, pages: TestClient, queue: Queue
+) -> None:
+    hostile = ask(client, queue.rep, "claims", title="<script>alert('title')</script> lapsed?")
+    posted = answer(client, queue.rep, hostile["id"], "<img src=x onerror=alert(1)> *ok*")
+    flag(client, people.make("rep"), posted["id"], "<b onmouseover=alert(2)>wrong</b>")
+    shown = card(pages.get("/reviews").text, posted["id"])
+    assert "<script>" not in shown and "&lt;script&gt;" in shown
+    assert "<img" not in shown and "<b " not in shown and "&lt;b onmouseover" in shown
+
+
 def test_awaiting_answer_says_how_many_endorsements_it_has(
     client: TestClient, people: People, pages: TestClient
 ) -> None:

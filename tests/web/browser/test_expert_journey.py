@@ -42,6 +42,8 @@ def test_expert_reviews_the_queue_and_handles_the_learning_need(
     expect(cards.nth(1)).to_be_focused()
     page.keyboard.press("k")
     expect(first).to_have_attribute("aria-current", "true")
+    page.keyboard.press("?")
+    expect(page.get_by_role("complementary", name="Keyboard shortcuts")).to_be_focused()
 
     # c opens the correction form of the flagged answer, at its rationale.
     page.keyboard.press("c")
@@ -66,7 +68,8 @@ def test_expert_reviews_the_queue_and_handles_the_learning_need(
     page.keyboard.press("r")
     reason = current.get_by_label("Rationale: why it is rejected")
     expect(reason).to_be_focused()
-    reason.fill("Too vague to act on.")
+    page.keyboard.type("Too vague to act on.")  # its e, c and r are text, not shortcuts
+    expect(reason).to_have_value("Too vague to act on.")
     current.get_by_role("button", name="Reject answer").click()
     expect(page.get_by_role("status")).to_contain_text(f"Rejected the answer to “{TITLE}”.")
     expect(page.get_by_text("Nothing waits for you")).to_be_visible()
