@@ -194,7 +194,7 @@ def answer_counts(session: Session, question_ids: list[int]) -> dict[int, int]:
         .where(Answer.question_id.in_(question_ids), Answer.deleted_at.is_(None))
         .group_by(Answer.question_id)
     )
-    return {question_id: count for question_id, count in rows.tuples()}
+    return {question_id: count for question_id, count in rows}
 
 
 def list_revisions(
