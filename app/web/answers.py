@@ -23,8 +23,8 @@ from app.questions.service import check_may_edit, get_question
 from app.reviews.schemas import FlagCreate
 from app.reviews.service import flag_answer
 from app.schemas import ObjectId
-from app.web.forms import FORM, FormRefused
-from app.web.questions import THREAD, refusal, thread_context
+from app.web.forms import FORM, FormRefused, errors_of
+from app.web.questions import THREAD, thread_context
 from app.web.render import STATE_LABELS, is_htmx, redirect, render
 from app.web.session import PageAuditCtx, PageContributor, PageUser
 
@@ -59,7 +59,7 @@ def answer(
         data = AnswerCreate.model_validate({"body": body})
     except ValidationError as exc:
         context = thread_context(session, user, question.id, form="answer", values={"answer": body})
-        raise FormRefused(THREAD, context, refusal(exc)) from None
+        raise FormRefused(THREAD, context, errors_of(exc)) from None
     created = service.create_answer(session, ctx, user, question, data)
     return redirect(
         _at(question.id, created.id),
@@ -116,7 +116,7 @@ def edit(
             session, ctx, user, found, AnswerUpdate.model_validate({"body": body})
         )
     except ValidationError as exc:
-        raise FormRefused(EDIT, context, refusal(exc)) from None
+        raise FormRefused(EDIT, context, errors_of(exc)) from None
     saved = found.revision != revision
     return redirect(
         _at(found.question_id, found.id),
@@ -171,7 +171,7 @@ def flag(
         data = FlagCreate.model_validate({"reason": reason})
         flag_answer(session, ctx, user, found.id, data.reason)
     except (ValidationError, Conflict) as exc:
-        errors = refusal(exc) if isinstance(exc, ValidationError) else {"reason": exc.detail}
+        errors = errors_of(exc) if isinstance(exc, ValidationError) else {"reason": exc.detail}
         context = thread_context(session, user, found.question_id, form=key, values={key: reason})
         raise FormRefused(
             THREAD, context, errors, status=409 if isinstance(exc, Conflict) else 422
@@ -196,7 +196,7 @@ def comment(
     except ValidationError as exc:
         key = f"comment-answer-{found.id}"
         context = thread_context(session, user, found.question_id, form=key, values={key: body})
-        raise FormRefused(THREAD, context, refusal(exc)) from None
+        raise FormRefused(THREAD, context, errors_of(exc)) from None
     created = add_comment(session, ctx, user, found.question_id, data.body, answer_id=found.id)
     return redirect(f"/questions/{found.question_id}#comment-{created.id}", flash="Comment posted.")
 

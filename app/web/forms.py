@@ -42,8 +42,11 @@ class FormRefused(AppError):
 
 
 def _field(loc: Iterable[Any]) -> str:
-    """The form field an error location names: `body.title` → `title`, `tags.2` → `tags`."""
-    parts = [str(p) for p in loc if str(p) != "body"]
+    """The form field an error location names: `title` → `title`, `tags.2` → `tags`, and
+    for the API's locations `body.title` → `title` (`body` alone is a field of that name)."""
+    parts = [str(p) for p in loc]
+    if len(parts) > 1 and parts[0] in ("body", "query"):
+        parts = parts[1:]
     return parts[0] if parts else FORM
 
 

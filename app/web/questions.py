@@ -16,7 +16,7 @@ from app.answers import service as answer_service
 from app.comments.schemas import CommentCreate
 from app.comments.service import add_comment
 from app.deps import CONTRIBUTORS, SessionDep
-from app.errors import AppError, InvalidInput
+from app.errors import InvalidInput
 from app.pagination import CursorParam, next_cursor
 from app.questions import service
 from app.questions.models import QuestionStatus
@@ -28,7 +28,7 @@ from app.schemas import ObjectId
 from app.search_api.schemas import SimilarQuestion, SimilarQuestions
 from app.topics.service import list_topics
 from app.users.models import User
-from app.web.forms import FORM, FormRefused, errors_of, split_tags
+from app.web.forms import FormRefused, errors_of, split_tags
 from app.web.render import is_htmx, redirect, render
 from app.web.session import PageAuditCtx, PageContributor, PageUser
 from search import query as search
@@ -108,23 +108,6 @@ def home(
             "next_url": _url(view=view, cursor=after, **filters) if after else None,
         },
     )
-
-
-def refusal(exc: ValidationError | AppError) -> dict[str, str]:
-    """`errors_of`, keeping a message about a form field named `body` beside that field.
-
-    `errors_of` drops every `body` part of an error's location (the API's name for the
-    request body), which would move the messages about a question's, answer's or
-    comment's `body` to the top of the form.
-    """
-    errors = errors_of(exc)
-    if (
-        FORM in errors
-        and isinstance(exc, ValidationError)
-        and any(tuple(e["loc"])[:1] == ("body",) for e in exc.errors())
-    ):
-        errors.setdefault("body", errors.pop(FORM))
-    return errors
 
 
 # ---- Asking ----
@@ -221,7 +204,7 @@ def ask(
         )
         question = service.create_question(session, ctx, user, data)
     except (ValidationError, InvalidInput) as exc:
-        raise FormRefused(ASK, _ask_context(session, values), refusal(exc)) from None
+        raise FormRefused(ASK, _ask_context(session, values), errors_of(exc)) from None
     return redirect(
         f"/questions/{question.id}",
         flash="Your question is posted. Colleagues can answer it now, and experts of the "
@@ -309,7 +292,7 @@ def comment_on_question(
     except ValidationError as exc:
         key = "question-comment"
         context = thread_context(session, user, question.id, form=key, values={key: body})
-        raise FormRefused(THREAD, context, refusal(exc)) from None
+        raise FormRefused(THREAD, context, errors_of(exc)) from None
     comment = add_comment(session, ctx, user, question.id, data.body)
     return redirect(f"/questions/{question.id}#comment-{comment.id}", flash="Comment posted.")
 
@@ -359,7 +342,7 @@ def edit(
         )
         service.update_question(session, ctx, user, question, data)
     except ValidationError as exc:
-        raise FormRefused(EDIT, _edit_context(question.id, values), refusal(exc)) from None
+        raise FormRefused(EDIT, _edit_context(question.id, values), errors_of(exc)) from None
     saved = question.revision != revision
     return redirect(
         f"/questions/{question.id}",
