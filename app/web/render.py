@@ -7,6 +7,7 @@ and the Content-Security-Policy would block it anyway.
 """
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -52,10 +53,16 @@ def markdown(text: str | None) -> Markup:
     """Markdown as HTML that is safe to put in a page."""
     if not text:
         return Markup("")
-    html = _markdown.render(text)
+    return _rendered(text)
+
+
+# A thread is read far more often than it is written: the same texts are rendered again
+# and again. Rendering is a pure function of the text, so the latest ones are kept.
+@lru_cache(maxsize=2048)
+def _rendered(text: str) -> Markup:
     return Markup(
         nh3.clean(
-            html,
+            _markdown.render(text),
             tags=ALLOWED_TAGS,
             attributes=ALLOWED_ATTRIBUTES,
             url_schemes=URL_SCHEMES,
