@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BeforeValidator
 
@@ -51,11 +51,13 @@ class AnswerOut(ResponseModel):
     updated_at: datetime
 
     @classmethod
-    def at(cls, answer: Answer, now: datetime) -> Self:
-        """The answer as a reader sees it at `now` (an old endorsement reads `stale`)."""
-        out = cls.model_validate(answer)
-        out.state = effective_state(answer.state, answer.stale_at, now)
-        return out
+    def at(cls, answer: Answer, now: datetime, **extra: Any) -> Self:
+        """The answer as a reader sees it at `now` (an old endorsement reads `stale`);
+        `extra` fills the fields a subclass adds (a thread's comments and reviews)."""
+        fields = {name: getattr(answer, name) for name in AnswerOut.model_fields}
+        fields["author"] = UserSummary.model_validate(answer.author)
+        fields["state"] = effective_state(answer.state, answer.stale_at, now)
+        return cls.model_validate({**fields, **extra})
 
 
 class AnswerRevisionOut(ResponseModel):

@@ -21,6 +21,7 @@ from app.reviews.models import Review
 from app.reviews.schemas import ReviewOut
 from app.schemas import ResponseModel, UserSummary
 from app.signals.models import LearningNeed, SignalKind
+from app.users.models import User
 
 
 class ThreadAnswer(AnswerOut):
@@ -98,12 +99,16 @@ def load_thread_page(session: Session, question_id: int) -> ThreadPage:
     )
 
 
+# Authors shown beside what they wrote: their summary columns only (no roles to decode).
+_AUTHOR_COLUMNS = (User.id, User.username, User.display_name)
+
+
 def _thread_of(session: Session, question: Question) -> Thread:
     now = utcnow()
     answers = list(
         session.execute(
             select(Answer)
-            .options(joinedload(Answer.author))
+            .options(joinedload(Answer.author).load_only(*_AUTHOR_COLUMNS))
             .where(Answer.question_id == question.id, Answer.deleted_at.is_(None))
             .order_by(Answer.id)
         ).scalars()
@@ -112,7 +117,7 @@ def _thread_of(session: Session, question: Question) -> Thread:
         list(
             session.execute(
                 select(Comment)
-                .options(joinedload(Comment.author))
+                .options(joinedload(Comment.author).load_only(*_AUTHOR_COLUMNS))
                 .where(Comment.question_id == question.id)
                 .order_by(Comment.id)
             ).scalars()
@@ -123,7 +128,7 @@ def _thread_of(session: Session, question: Question) -> Thread:
         list(
             session.execute(
                 select(Review)
-                .options(joinedload(Review.reviewer))
+                .options(joinedload(Review.reviewer).load_only(*_AUTHOR_COLUMNS))
                 .join(Answer, Review.answer_id == Answer.id)
                 .where(Answer.question_id == question.id, Answer.deleted_at.is_(None))
                 .order_by(Review.id)
@@ -139,8 +144,9 @@ def _thread_of(session: Session, question: Question) -> Thread:
     return Thread(
         question=question_out(question),
         answers=[
-            ThreadAnswer(
-                **AnswerOut.at(a, now).model_dump(),
+            ThreadAnswer.at(
+                a,
+                now,
                 comments=[CommentOut.model_validate(c) for c in comments.get(a.id, [])],
                 reviews=[ReviewOut.model_validate(r) for r in reviews.get(a.id, [])],
             )
