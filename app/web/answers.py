@@ -23,7 +23,7 @@ from app.questions.service import check_may_edit, get_question
 from app.reviews.schemas import FlagCreate
 from app.reviews.service import flag_answer
 from app.schemas import ObjectId
-from app.web.forms import FORM, FormRefused, errors_of
+from app.web.forms import FORM, FormRefused, edit_outcome, errors_of
 from app.web.questions import THREAD, thread_context
 from app.web.render import STATE_LABELS, is_htmx, redirect, render
 from app.web.session import PageAuditCtx, PageContributor, PageUser
@@ -117,10 +117,9 @@ def edit(
         )
     except ValidationError as exc:
         raise FormRefused(EDIT, context, errors_of(exc)) from None
-    saved = found.revision != revision
     return redirect(
         _at(found.question_id, found.id),
-        flash="Your changes are saved." if saved else "Nothing changed, so nothing was saved.",
+        flash=edit_outcome(found.revision != revision),
     )
 
 

@@ -73,3 +73,8 @@ def errors_of(exc: ValidationError | AppError) -> dict[str, str]:
 def split_tags(text: str) -> list[str]:
     """Tags typed as 'contents, accidental-damage' or 'contents accidental-damage'."""
     return [t for t in text.replace(",", " ").split() if t]
+
+
+def edit_outcome(changed: bool) -> str:
+    """The message after an edit form: an edit that changes nothing keeps no revision."""
+    return "Your changes are saved." if changed else "Nothing changed, so nothing was saved."

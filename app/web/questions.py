@@ -28,7 +28,7 @@ from app.schemas import ObjectId
 from app.search_api.schemas import SimilarQuestion, SimilarQuestions
 from app.topics.service import list_topics
 from app.users.models import User
-from app.web.forms import FormRefused, errors_of, split_tags
+from app.web.forms import FormRefused, edit_outcome, errors_of, split_tags
 from app.web.render import is_htmx, redirect, render
 from app.web.session import PageAuditCtx, PageContributor, PageUser
 from search import query as search
@@ -343,10 +343,9 @@ def edit(
         service.update_question(session, ctx, user, question, data)
     except ValidationError as exc:
         raise FormRefused(EDIT, _edit_context(question.id, values), errors_of(exc)) from None
-    saved = question.revision != revision
     return redirect(
         f"/questions/{question.id}",
-        flash="Your changes are saved." if saved else "Nothing changed, so nothing was saved.",
+        flash=edit_outcome(question.revision != revision),
     )
 
 
