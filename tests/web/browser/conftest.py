@@ -3,8 +3,8 @@
 One server and one browser serve the whole session (starting them is the slow part);
 each test gets a fresh browser context (no cookies) and its own people and topics, so
 tests do not see each other's sign-ins. Screenshots go to `$VOUCH_SCREENSHOTS` when it is
-set (the README's pictures: `VOUCH_SCREENSHOTS=docs/screenshots scripts/test tests/web/browser/test_demo_pages.py`),
-else to the session's temporary folder.
+set, else to the session's temporary folder. The README's pictures:
+`VOUCH_SCREENSHOTS=docs/screenshots scripts/test tests/web/browser/test_demo_pages.py`.
 """
 
 import itertools
