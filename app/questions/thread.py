@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from app.answers.models import Answer
 from app.answers.schemas import AnswerOut
@@ -19,6 +19,7 @@ from app.resources.schemas import ResourceOut
 from app.resources.service import list_resources
 from app.reviews.models import Review
 from app.reviews.schemas import ReviewOut
+from app.reviews.state import effective_state
 from app.schemas import ResponseModel, UserSummary
 from app.signals.models import LearningNeed, SignalKind
 from app.users.models import User
@@ -58,10 +59,10 @@ def question_out(question: Question) -> QuestionOut:
     )
 
 
-def _grouped(rows: list[Any], key: str) -> dict[int | None, list[Any]]:
-    groups: dict[int | None, list[Any]] = {}
+def _grouped(rows: list[dict[str, Any]], key: str) -> dict[int | None, list[dict[str, Any]]]:
+    groups: dict[int | None, list[dict[str, Any]]] = {}
     for row in rows:
-        groups.setdefault(getattr(row, key), []).append(row)
+        groups.setdefault(row[key], []).append(row)
     return groups
 
 
@@ -99,41 +100,65 @@ def load_thread_page(session: Session, question_id: int) -> ThreadPage:
     )
 
 
-# Authors shown beside what they wrote: their summary columns only (no roles to decode).
-_AUTHOR_COLUMNS = (User.id, User.username, User.display_name)
+# A thread is read far more often than it is written, so it is read as plain rows (no
+# ORM identity map or instrumentation for a few hundred objects) with each author's
+# summary columns joined in, and the response models are built from dictionaries.
+_AUTHOR = (User.id.label("author_id"), User.username, User.display_name)
+
+
+def _columns(model: Any, schema: type[ResponseModel], *skip: str) -> tuple[Any, ...]:
+    """The model's columns that fill the schema's fields, less `skip`."""
+    return tuple(getattr(model, name) for name in schema.model_fields if name not in skip)
+
+
+_ANSWER_COLUMNS = (*_columns(Answer, AnswerOut, "author", "state"), Answer.state, Answer.stale_at)
+_COMMENT_COLUMNS = _columns(Comment, CommentOut, "author")
+_REVIEW_COLUMNS = _columns(Review, ReviewOut, "reviewer")
+
+
+def _with_author(row: Any, person: str) -> dict[str, Any]:
+    """A joined row as a dictionary, its author's columns as a `person` summary."""
+    fields = row._asdict()
+    fields[person] = {
+        "id": fields.pop("author_id"),
+        "username": fields.pop("username"),
+        "display_name": fields.pop("display_name"),
+    }
+    return fields
 
 
 def _thread_of(session: Session, question: Question) -> Thread:
     now = utcnow()
-    answers = list(
-        session.execute(
-            select(Answer)
-            .options(joinedload(Answer.author).load_only(*_AUTHOR_COLUMNS))
-            .where(Answer.question_id == question.id, Answer.deleted_at.is_(None))
-            .order_by(Answer.id)
-        ).scalars()
+    live = (Answer.question_id == question.id, Answer.deleted_at.is_(None))
+    answers = session.execute(
+        select(*_ANSWER_COLUMNS, *_AUTHOR)
+        .join(User, User.id == Answer.author_id)
+        .where(*live)
+        .order_by(Answer.id)
     )
     comments = _grouped(
-        list(
-            session.execute(
-                select(Comment)
-                .options(joinedload(Comment.author).load_only(*_AUTHOR_COLUMNS))
+        [
+            _with_author(row, "author")
+            for row in session.execute(
+                select(*_COMMENT_COLUMNS, *_AUTHOR)
+                .join(User, User.id == Comment.author_id)
                 .where(Comment.question_id == question.id)
                 .order_by(Comment.id)
-            ).scalars()
-        ),
+            )
+        ],
         "answer_id",
     )
     reviews = _grouped(
-        list(
-            session.execute(
-                select(Review)
-                .options(joinedload(Review.reviewer).load_only(*_AUTHOR_COLUMNS))
+        [
+            _with_author(row, "reviewer")
+            for row in session.execute(
+                select(*_REVIEW_COLUMNS, *_AUTHOR)
                 .join(Answer, Review.answer_id == Answer.id)
-                .where(Answer.question_id == question.id, Answer.deleted_at.is_(None))
+                .join(User, User.id == Review.reviewer_id)
+                .where(*live)
                 .order_by(Review.id)
-            ).scalars()
-        ),
+            )
+        ],
         "answer_id",
     )
     signal = session.execute(
@@ -141,20 +166,20 @@ def _thread_of(session: Session, question: Question) -> Thread:
             LearningNeed.kind == SignalKind.thread, LearningNeed.question_id == question.id
         )
     ).scalar_one_or_none()
-    return Thread(
-        question=question_out(question),
-        answers=[
-            ThreadAnswer.at(
-                a,
-                now,
-                comments=[CommentOut.model_validate(c) for c in comments.get(a.id, [])],
-                reviews=[ReviewOut.model_validate(r) for r in reviews.get(a.id, [])],
-            )
-            for a in answers
-        ],
-        comments=[CommentOut.model_validate(c) for c in comments.get(None, [])],
-        resources=[
-            ResourceOut.model_validate(r) for r in list_resources(session, question.topic_id)
-        ],
-        learning_need=ThreadSignal.model_validate(signal) if signal else None,
+
+    def answer(row: Any) -> dict[str, Any]:
+        fields = _with_author(row, "author")
+        fields["state"] = effective_state(fields["state"], fields.pop("stale_at"), now)
+        fields["comments"] = comments.get(fields["id"], [])
+        fields["reviews"] = reviews.get(fields["id"], [])
+        return fields
+
+    return Thread.model_validate(
+        {
+            "question": question_out(question),
+            "answers": [answer(row) for row in answers],
+            "comments": comments.get(None, []),
+            "resources": list_resources(session, question.topic_id),
+            "learning_need": signal,
+        }
     )
