@@ -105,11 +105,16 @@ def login(
 
 
 def _token_row(session: Session, settings: Settings, token: str) -> ApiToken | None:
-    return session.execute(
-        select(ApiToken)
-        .options(joinedload(ApiToken.user).selectinload(User.expert_topics))
-        .where(ApiToken.token_hash == token_digest(settings, token))
-    ).scalar_one_or_none()
+    # One round trip: the token, its holder and their expert topics joined.
+    return (
+        session.execute(
+            select(ApiToken)
+            .options(joinedload(ApiToken.user).joinedload(User.expert_topics))
+            .where(ApiToken.token_hash == token_digest(settings, token))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 _DEAD_TOKEN = "The token is unknown, expired or revoked."

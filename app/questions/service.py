@@ -74,11 +74,19 @@ def create_question(
 
 def get_question(session: Session, question_id: int) -> Question:
     """A live (not tombstoned) question with its topic and author; 404 otherwise."""
-    question = session.execute(
-        select(Question)
-        .options(joinedload(Question.topic), joinedload(Question.author))
-        .where(Question.id == question_id, Question.deleted_at.is_(None))
-    ).scalar_one_or_none()
+    question = (
+        session.execute(
+            select(Question)
+            .options(
+                joinedload(Question.topic),
+                joinedload(Question.author),
+                joinedload(Question.tag_rows),
+            )
+            .where(Question.id == question_id, Question.deleted_at.is_(None))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if question is None:
         raise NotFound(f"No question with id {question_id}.")
     return question

@@ -22,12 +22,13 @@ from app.questions import service
 from app.questions.models import QuestionStatus
 from app.questions.revisions import HISTORY_PAGE, overlapping, question_history
 from app.questions.schemas import QuestionCreate, QuestionUpdate
-from app.questions.thread import ThreadAnswer, load_thread_page
-from app.questions.trust import AnswerVerdict, trust_order, verdict_of
+from app.questions.thread import load_thread_page
+from app.questions.trust import trust_order, verdict_of
 from app.schemas import ObjectId
 from app.search_api.schemas import SimilarQuestion, SimilarQuestions
 from app.topics.service import list_topics
 from app.users.models import User
+from app.web.cards import AnswerCard
 from app.web.forms import FormRefused, edit_outcome, errors_of, split_tags
 from app.web.render import is_htmx, redirect, render
 from app.web.session import PageAuditCtx, PageContributor, PageUser
@@ -213,19 +214,6 @@ def ask(
 
 
 # ---- The thread ----
-
-
-@dataclass(frozen=True)
-class AnswerCard:
-    """An answer as the thread shows it to one reader: its verdict and what they may do."""
-
-    answer: ThreadAnswer
-    verdict: AnswerVerdict
-    may_edit: bool = False
-    may_vote: bool = False
-    may_flag: bool = False
-    may_comment: bool = False
-    my_vote: int = 0
 
 
 def thread_context(

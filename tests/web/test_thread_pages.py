@@ -488,3 +488,50 @@ def test_signed_out_visitor_is_sent_to_sign_in(client: TestClient, pages: TestCl
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=")
     assert csrf_of(pages.get("/login").text)
+
+
+def test_readers_share_answer_cards_yet_each_posts_their_own_csrf_token(
+    client: TestClient, pages: TestClient, people: People
+) -> None:
+    author, first, second = people.make("rep"), people.make("rep"), people.make("rep")
+    question = ask(client, author, people.topic("claims"))["id"]
+    for n in range(3):
+        answer(client, author, question, f"Answer number {n} to share.")
+
+    tokens = {}
+    for reader in (first, second):
+        csrf = sign_in(pages, reader.username)
+        html = pages.get(f"/questions/{question}").text
+        tokens[reader.username] = csrf
+        posted = set(re.findall(r'name="csrf_token" value="([^"]*)"', html))
+        assert posted == {csrf}, "every form on the page carries this reader's token"
+        vote = submit(pages, f"/answers/{answer_order(html)[0]}/vote", {"value": "1"}, csrf)
+        assert vote.status_code == 303
+
+    assert tokens[first.username] != tokens[second.username]
+
+
+def test_a_card_shows_every_change_at_once(
+    client: TestClient, pages: TestClient, people: People
+) -> None:
+    topic = people.topic("claims")
+    author, reader, voter = people.make("rep"), people.make("rep"), people.make("rep")
+    expert = people.make("expert", topics=(topic,))
+    question = ask(client, author, topic)["id"]
+    theirs = answer(client, author, question, "Check the schedule first.")["id"]
+    sign_in(pages, reader.username)
+    before = card_of(pages.get(f"/questions/{question}").text, theirs)
+    assert "Not yet reviewed" in before
+
+    client.post(f"/answers/{theirs}/votes", json={"value": 1}, headers=voter.headers)
+    after_vote = pages.get(f"/questions/{question}").text
+    client.post(
+        f"/answers/{theirs}/comments", json={"body": "Which schedule?"}, headers=voter.headers
+    )
+    after_comment = card_of(pages.get(f"/questions/{question}").text, theirs)
+    review(client, expert, theirs, "endorse")
+    after_review = card_of(pages.get(f"/questions/{question}").text, theirs)
+
+    assert re.search(r'class="vote__score"[^>]*>1<', after_vote)
+    assert "Which schedule?" in after_comment
+    assert "Endorsed by" in after_review and "Which schedule?" in after_review
