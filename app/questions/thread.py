@@ -4,7 +4,7 @@ signposts, in a fixed number of queries whatever its size."""
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.answers.models import Answer
@@ -15,8 +15,8 @@ from app.db import utcnow
 from app.questions.models import Question
 from app.questions.schemas import QuestionOut
 from app.questions.service import get_question
+from app.resources.models import Resource
 from app.resources.schemas import ResourceOut
-from app.resources.service import list_resources
 from app.reviews.models import Review
 from app.reviews.schemas import ReviewOut
 from app.reviews.state import effective_state
@@ -127,45 +127,47 @@ def _with_author(row: Any, person: str) -> dict[str, Any]:
     return fields
 
 
+# Built once: each thread binds its question id and reuses the statement and its SQL.
+_QUESTION: BindParameter[int] = bindparam("question_id")
+_LIVE = (Answer.question_id == _QUESTION, Answer.deleted_at.is_(None))
+_ANSWERS = (
+    select(*_ANSWER_COLUMNS, *_AUTHOR)
+    .join(User, User.id == Answer.author_id)
+    .where(*_LIVE)
+    .order_by(Answer.id)
+)
+_COMMENTS = (
+    select(*_COMMENT_COLUMNS, *_AUTHOR)
+    .join(User, User.id == Comment.author_id)
+    .where(Comment.question_id == _QUESTION)
+    .order_by(Comment.id)
+)
+_REVIEWS = (
+    select(*_REVIEW_COLUMNS, *_AUTHOR)
+    .join(Answer, Review.answer_id == Answer.id)
+    .join(User, User.id == Review.reviewer_id)
+    .where(*_LIVE)
+    .order_by(Review.id)
+)
+_SIGNAL = select(*_columns(LearningNeed, ThreadSignal)).where(
+    LearningNeed.kind == SignalKind.thread, LearningNeed.question_id == _QUESTION
+)
+_RESOURCES = (
+    select(*_columns(Resource, ResourceOut))
+    .where(Resource.topic_id == bindparam("topic_id"))
+    .order_by(Resource.id)
+)
+
+
 def _thread_of(session: Session, question: Question) -> Thread:
     now = utcnow()
-    live = (Answer.question_id == question.id, Answer.deleted_at.is_(None))
-    answers = session.execute(
-        select(*_ANSWER_COLUMNS, *_AUTHOR)
-        .join(User, User.id == Answer.author_id)
-        .where(*live)
-        .order_by(Answer.id)
-    )
+    on = {"question_id": question.id}
     comments = _grouped(
-        [
-            _with_author(row, "author")
-            for row in session.execute(
-                select(*_COMMENT_COLUMNS, *_AUTHOR)
-                .join(User, User.id == Comment.author_id)
-                .where(Comment.question_id == question.id)
-                .order_by(Comment.id)
-            )
-        ],
-        "answer_id",
+        [_with_author(row, "author") for row in session.execute(_COMMENTS, on)], "answer_id"
     )
     reviews = _grouped(
-        [
-            _with_author(row, "reviewer")
-            for row in session.execute(
-                select(*_REVIEW_COLUMNS, *_AUTHOR)
-                .join(Answer, Review.answer_id == Answer.id)
-                .join(User, User.id == Review.reviewer_id)
-                .where(*live)
-                .order_by(Review.id)
-            )
-        ],
-        "answer_id",
+        [_with_author(row, "reviewer") for row in session.execute(_REVIEWS, on)], "answer_id"
     )
-    signal = session.execute(
-        select(LearningNeed).where(
-            LearningNeed.kind == SignalKind.thread, LearningNeed.question_id == question.id
-        )
-    ).scalar_one_or_none()
 
     def answer(row: Any) -> dict[str, Any]:
         fields = _with_author(row, "author")
@@ -174,12 +176,16 @@ def _thread_of(session: Session, question: Question) -> Thread:
         fields["reviews"] = reviews.get(fields["id"], [])
         return fields
 
+    signal = session.execute(_SIGNAL, on).one_or_none()
     return Thread.model_validate(
         {
             "question": question_out(question),
-            "answers": [answer(row) for row in answers],
+            "answers": [answer(row) for row in session.execute(_ANSWERS, on)],
             "comments": comments.get(None, []),
-            "resources": list_resources(session, question.topic_id),
-            "learning_need": signal,
+            "resources": [
+                row._asdict()
+                for row in session.execute(_RESOURCES, {"topic_id": question.topic_id})
+            ],
+            "learning_need": signal._asdict() if signal else None,
         }
     )
