@@ -4,6 +4,7 @@ import html
 import json
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -96,7 +97,8 @@ class PageCompression:
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (echoed as `X-Request-ID`) and guards request bodies.
+    """Gives every request an id (echoed as `X-Request-ID`), says how long the server took
+    (`Server-Timing`), and guards request bodies.
 
     A body larger than `max_body_bytes` gets 413, a body that is not JSON gets
     415, and any exception that escapes the application becomes a 500 problem
@@ -121,12 +123,21 @@ class RequestContextMiddleware:
             if not scope["path"].startswith("/static/"):
                 extra_headers.append(_NO_STORE)
 
+        arrived = time.perf_counter()
+
         async def send_with_id(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                # The time the server took, from the request's arrival to its response
+                # being ready to send (rendered and compressed): `Server-Timing`.
+                took = f"app;dur={(time.perf_counter() - arrived) * 1000:.1f}".encode()
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *extra_headers]
+                message["headers"] = [
+                    *message["headers"],
+                    *extra_headers,
+                    (b"server-timing", took),
+                ]
             await send(message)
 
         async def problem(error: AppError) -> None:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.answers.models import Answer, AnswerRevision, ValidationState, Vote
@@ -159,14 +159,18 @@ def cast_vote(session: Session, ctx: AuditContext, voter: User, answer: Answer, 
     return answer.score
 
 
-def votes_of(session: Session, voter_id: int, answer_ids: list[int]) -> dict[int, int]:
-    """The votes `voter_id` has cast on `answer_ids` (answer id → +1 or -1), in one query."""
-    if not answer_ids:
-        return {}
-    rows = session.execute(
-        select(Vote.answer_id, Vote.value).where(
-            Vote.user_id == voter_id, Vote.answer_id.in_(answer_ids)
-        )
+# Built once: a thread page binds its question and its reader.
+_VOTES_IN_THREAD = (
+    select(Vote.answer_id, Vote.value)
+    .join(Answer, Answer.id == Vote.answer_id)
+    .where(Answer.question_id == bindparam("question_id"), Vote.user_id == bindparam("voter_id"))
+)
+
+
+def votes_in_thread(session: Session, voter_id: int, question_id: int) -> dict[int, int]:
+    """The votes `voter_id` has cast on the answers of a thread (answer id → +1 or -1)."""
+    rows = session.connection().execute(
+        _VOTES_IN_THREAD, {"question_id": question_id, "voter_id": voter_id}
     )
     return {answer_id: value for answer_id, value in rows}
 

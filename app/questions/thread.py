@@ -116,15 +116,17 @@ _COMMENT_COLUMNS = _columns(Comment, CommentOut, "author")
 _REVIEW_COLUMNS = _columns(Review, ReviewOut, "reviewer")
 
 
-def _with_author(row: Any, person: str) -> dict[str, Any]:
-    """A joined row as a dictionary, its author's columns as a `person` summary."""
-    fields = row._asdict()
-    fields[person] = {
-        "id": fields.pop("author_id"),
-        "username": fields.pop("username"),
-        "display_name": fields.pop("display_name"),
-    }
-    return fields
+def _with_author(rows: Any, person: str) -> list[dict[str, Any]]:
+    """Joined rows as dictionaries, each with its author's columns (the last three) as a
+    `person` summary."""
+    names = list(rows.keys())[:-3]
+    return [
+        {
+            **dict(zip(names, row, strict=False)),
+            person: {"id": row[-3], "username": row[-2], "display_name": row[-1]},
+        }
+        for row in rows
+    ]
 
 
 # Built once: each thread binds its question id and reuses the statement and its SQL.
@@ -162,29 +164,25 @@ _RESOURCES = (
 def _thread_of(session: Session, question: Question) -> Thread:
     now = utcnow()
     on = {"question_id": question.id}
-    comments = _grouped(
-        [_with_author(row, "author") for row in session.execute(_COMMENTS, on)], "answer_id"
-    )
-    reviews = _grouped(
-        [_with_author(row, "reviewer") for row in session.execute(_REVIEWS, on)], "answer_id"
-    )
+    # The session's connection: these are plain rows, the ORM's execution layer adds nothing.
+    db = session.connection()
+    comments = _grouped(_with_author(db.execute(_COMMENTS, on), "author"), "answer_id")
+    reviews = _grouped(_with_author(db.execute(_REVIEWS, on), "reviewer"), "answer_id")
 
-    def answer(row: Any) -> dict[str, Any]:
-        fields = _with_author(row, "author")
+    def answer(fields: dict[str, Any]) -> dict[str, Any]:
         fields["state"] = effective_state(fields["state"], fields.pop("stale_at"), now)
         fields["comments"] = comments.get(fields["id"], [])
         fields["reviews"] = reviews.get(fields["id"], [])
         return fields
 
-    signal = session.execute(_SIGNAL, on).one_or_none()
+    signal = db.execute(_SIGNAL, on).one_or_none()
     return Thread.model_validate(
         {
             "question": question_out(question),
-            "answers": [answer(row) for row in session.execute(_ANSWERS, on)],
+            "answers": [answer(a) for a in _with_author(db.execute(_ANSWERS, on), "author")],
             "comments": comments.get(None, []),
             "resources": [
-                row._asdict()
-                for row in session.execute(_RESOURCES, {"topic_id": question.topic_id})
+                row._asdict() for row in db.execute(_RESOURCES, {"topic_id": question.topic_id})
             ],
             "learning_need": signal._asdict() if signal else None,
         }

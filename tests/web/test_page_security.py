@@ -1,6 +1,7 @@
 """What every page promises whatever is sent to it: safe markdown, strict headers, CSRF,
 and a 4xx page (never a 500 or a stack trace) for hostile input."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -139,3 +140,14 @@ def test_a_page_takes_forms_not_json(pages: TestClient, people: People) -> None:
     csrf = sign_in(pages, people.make("rep").username)
     response = pages.post("/logout", json={"csrf_token": csrf})
     assert response.status_code == 415
+
+
+def test_pages_and_the_api_say_how_long_the_server_took(
+    client: TestClient, pages: TestClient, people: People
+) -> None:
+    sign_in(pages, people.make("rep").username)
+
+    for response in (pages.get("/"), client.get("/healthz"), pages.get("/no-such-page")):
+        timing = re.fullmatch(r"app;dur=(\d+\.\d)", response.headers["server-timing"])
+        assert timing, response.headers["server-timing"]
+        assert 0 <= float(timing.group(1)) < 10_000
