@@ -104,17 +104,17 @@ def login(
     return token, expires_at
 
 
+# One round trip, built once: the token, its holder and their expert topics joined.
+_TOKEN_ROW = (
+    select(ApiToken)
+    .options(joinedload(ApiToken.user).joinedload(User.expert_topics))
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+
+
 def _token_row(session: Session, settings: Settings, token: str) -> ApiToken | None:
-    # One round trip: the token, its holder and their expert topics joined.
-    return (
-        session.execute(
-            select(ApiToken)
-            .options(joinedload(ApiToken.user).joinedload(User.expert_topics))
-            .where(ApiToken.token_hash == token_digest(settings, token))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    digest = {"digest": token_digest(settings, token)}
+    return session.execute(_TOKEN_ROW, digest).unique().scalar_one_or_none()
 
 
 _DEAD_TOKEN = "The token is unknown, expired or revoked."
