@@ -15,6 +15,7 @@ from app.auth import passwords
 from app.config import get_settings
 from app.db import Database, session_scope
 from app.errors import AppError
+from app.importer.commands import import_app
 from app.topics.schemas import TopicCreate
 from app.topics.service import create_topic
 from app.users.models import Role
@@ -30,6 +31,7 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(topics_app, name="topics")
 app.add_typer(audit_app, name="audit")
+app.add_typer(import_app, name="import")
 
 
 def cli_context() -> AuditContext:

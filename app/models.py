@@ -5,6 +5,7 @@ from app.audit.models import AuditEvent, AuditHead
 from app.auth.models import ApiToken, LoginAttempt
 from app.comments.models import Comment
 from app.db import Base
+from app.importer.models import ImportedRecord
 from app.outbox.models import OutboxEntry
 from app.questions.models import Question, QuestionRevision, QuestionTag
 from app.recognition.models import ReputationEvent, TopicReputation
@@ -23,6 +24,7 @@ __all__ = [
     "Base",
     "Comment",
     "Flag",
+    "ImportedRecord",
     "LearningNeed",
     "LearningNeedEvent",
     "LoginAttempt",

@@ -55,6 +55,17 @@ ACTIONS: dict[str, Action] = {
         "A topic's settings changed.",
         "`before` and `after` of the changed fields.",
     ),
+    "import.batch": Action(
+        "A batch of an import (`vouch import stackexchange`) committed; the batch's own "
+        "rows carry their usual events (`user.create`, `question.create`, `answer.create`, "
+        "`review.create`, `comment.create`, …) by the importer.",
+        "`site`, `file`, and `records`: each row imported as `[kind, id in the dump, id "
+        "in Vouch]`.",
+    ),
+    "question.close": Action(
+        "A question was closed (an imported question that was closed at its source).",
+        "`before` and `after` of `status`.",
+    ),
     "question.create": Action(
         "A question was asked.",
         "`after`: title, body, topic, tags, status.",

@@ -1,0 +1,1 @@
+"""Importing existing questions and answers from other Q&A tools' dumps."""

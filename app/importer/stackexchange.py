@@ -1,0 +1,619 @@
+"""`vouch import stackexchange DIR`: a Stack Exchange dump into Vouch.
+
+The dump is read in passes, each streaming one file: Users.xml (people), PostHistory.xml
+(which posts were migrated away or deleted), Posts.xml twice (questions, then answers,
+so that an answer always finds its question), Comments.xml. Rows are written through
+the services the API uses (the same rules, audit events and outbox rows), in batches:
+each batch commits its rows, their `import_records` and one `import.batch` audit event
+together, so an import that stops anywhere resumes after its last committed batch and
+a second run adds nothing. Decisions are in docs/import.md.
+"""
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.answers.models import Answer, AnswerRevision
+from app.answers.schemas import AnswerCreate
+from app.answers.service import create_answer
+from app.audit import service as audit
+from app.audit.service import Actor, AuditContext
+from app.comments.schemas import CommentCreate
+from app.comments.service import add_comment
+from app.config import Settings
+from app.db import Database, session_scope
+from app.importer.convert import html_to_markdown
+from app.importer.dump import identifier, rows, slug, tags, timestamp
+from app.importer.models import ImportedRecord
+from app.questions.models import Question, QuestionRevision, QuestionStatus
+from app.questions.schemas import QuestionCreate
+from app.questions.service import create_question
+from app.reviews.schemas import ReviewCreate
+from app.reviews.service import create_review
+from app.topics.models import Topic
+from app.users.models import Role, User
+from app.users.schemas import UserUpdate
+from app.users.service import snapshot as user_snapshot
+from app.users.service import update_user
+
+IMPORTER = "importer"
+# Imported people cannot sign in: no password hash verifies against this.
+NO_PASSWORD = "!"
+MIN_TITLE, MAX_TITLE = 10, 200
+TITLE_PADDING = " (imported)"
+QUESTION, ANSWER = "1", "2"
+# PostHistoryTypeId: 12 deleted, 13 undeleted, 35 migrated away.
+DELETED, UNDELETED, MIGRATED_AWAY = "12", "13", "35"
+KINDS = ("users", "questions", "answers", "comments")
+
+
+class ImportRefused(Exception):
+    """The import cannot start (no such directory or file, unknown topic): nothing written."""
+
+
+@dataclass
+class Tally:
+    imported: int = 0
+    present: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Report:
+    site: str
+    tallies: dict[str, Tally] = field(default_factory=lambda: {k: Tally() for k in KINDS})
+    # Rows that are not Vouch content at all (tag wikis, deleted or migrated posts).
+    skipped: Counter[str] = field(default_factory=Counter)
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class TopicMap:
+    """Which topic a question goes to: the first line of the map naming one of its tags,
+    else the default."""
+
+    default: str
+    by_tag: tuple[tuple[str, str], ...] = ()
+
+    def topic_for(self, question_tags: list[str]) -> str:
+        for tag, topic in self.by_tag:
+            if tag in question_tags:
+                return topic
+        return self.default
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({self.default, *(topic for _, topic in self.by_tag)})
+
+    @classmethod
+    def read(cls, path: Path) -> "TopicMap":
+        """A map file: one `TAG TOPIC` per line, `* TOPIC` for the default, `#` comments."""
+        if not path.is_file():
+            raise ImportRefused(f"{path}: no such topic map file")
+        default, by_tag = None, []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            words = line.split("#", 1)[0].split()
+            if not words:
+                continue
+            if len(words) != 2:
+                raise ImportRefused(f"{path}, line {number}: expected 'TAG TOPIC', got {line!r}")
+            tag, topic = words
+            if tag == "*":
+                default = topic
+            else:
+                by_tag.append((slug(tag), topic))
+        if default is None:
+            raise ImportRefused(f"{path}: no default topic (a line '* TOPIC')")
+        return cls(default, tuple(by_tag))
+
+
+Progress = Callable[[str, int, int, int], None]  # file name, bytes read, of bytes, rows
+
+
+class StackExchangeImport:
+    """One import of the dump in `directory` as `site`."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        directory: Path,
+        topics: TopicMap,
+        *,
+        site: str | None = None,
+        batch_size: int = 500,
+        progress: Progress | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.directory = directory
+        self.topics = topics
+        self.site = slug(site or directory.resolve().name) or "site"
+        self.batch_size = batch_size
+        self.progress = progress
+        self.report = Report(self.site)
+        self.importer_id = 0
+
+    # ---- The passes ----
+
+    def run(self) -> Report:
+        self._check()
+        self.importer_id = self._importer_account()
+        users = self.directory / "Users.xml"
+        if users.is_file():
+            self._pass(users, self._users, lambda row: True)
+        gone = self._gone_posts()
+        posts = self.directory / "Posts.xml"
+
+        def is_post(kind: str) -> Callable[[dict[str, str]], bool]:
+            def wanted(row: dict[str, str]) -> bool:
+                if row.get("PostTypeId") not in (QUESTION, ANSWER):
+                    if kind == QUESTION:  # counted once, in the first pass
+                        self.report.skipped[f"post type {row.get('PostTypeId')}"] += 1
+                    return False
+                if row.get("PostTypeId") != kind:
+                    return False
+                reason = gone.get(row.get("Id", "")) or (
+                    "deleted" if row.get("DeletionDate") else None
+                )
+                if reason:
+                    self.report.skipped[f"{reason} post"] += 1
+                    return False
+                return True
+
+            return wanted
+
+        self._pass(posts, self._questions, is_post(QUESTION), label="Posts.xml (questions)")
+        self._pass(posts, self._answers, is_post(ANSWER), label="Posts.xml (answers)")
+        comments = self.directory / "Comments.xml"
+        if comments.is_file():
+            self._pass(comments, self._comments, lambda row: True)
+        return self.report
+
+    def _check(self) -> None:
+        if not self.directory.is_dir():
+            raise ImportRefused(f"{self.directory}: no such directory")
+        if not (self.directory / "Posts.xml").is_file():
+            raise ImportRefused(f"{self.directory}: no Posts.xml (is this a Stack Exchange dump?)")
+        with self.db.session(write=False) as session:
+            known = set(session.execute(select(Topic.slug)).scalars())
+        unknown = [t for t in self.topics.topics if t not in known]
+        if unknown:
+            raise ImportRefused(
+                f"unknown topic: {', '.join(unknown)} (create it first: vouch topics create)"
+            )
+
+    def _gone_posts(self) -> dict[str, str]:
+        """Posts the history says were migrated away or are deleted (id → reason)."""
+        history = self.directory / "PostHistory.xml"
+        gone: dict[str, str] = {}
+        if not history.is_file():
+            return gone
+        for row in self._read(history, "PostHistory.xml"):
+            kind, post = row.get("PostHistoryTypeId"), row.get("PostId", "")
+            if kind == MIGRATED_AWAY:
+                gone[post] = "migrated"
+            elif kind == DELETED:
+                gone[post] = "deleted"
+            elif kind == UNDELETED and gone.get(post) == "deleted":
+                del gone[post]
+        return gone
+
+    def _read(self, path: Path, label: str) -> Iterator[dict[str, str]]:
+        size = path.stat().st_size
+        count = 0
+
+        def told(position: int) -> None:
+            if self.progress is not None:
+                self.progress(label, position, size, count)
+
+        for row in rows(path, told):
+            count += 1
+            yield row
+        if self.progress is not None:
+            self.progress(label, size, size, count)
+
+    def _pass(
+        self,
+        path: Path,
+        write: Callable[[Session, AuditContext, list[dict[str, str]]], list[ImportedRecord]],
+        wanted: Callable[[dict[str, str]], bool],
+        label: str | None = None,
+    ) -> None:
+        """Stream `path` and write its wanted rows in batches, one transaction each."""
+        chosen = (row for row in self._read(path, label or path.name) if wanted(row))
+        for batch in _batches(chosen, self.batch_size):
+            with session_scope(self.db) as session:
+                # With its topics: create_review checks the importer is an expert of each.
+                importer = session.get_one(
+                    User, self.importer_id, options=[selectinload(User.expert_topics)]
+                )
+                ctx = AuditContext(
+                    actor=Actor(importer.id, importer.username, tuple(importer.roles)),
+                    request_id=f"import-{self.site}",
+                )
+                records = write(session, ctx, batch)
+                session.add_all(records)
+                if records:
+                    audit.record(
+                        session,
+                        ctx,
+                        "import.batch",
+                        target_type="import",
+                        target_id=self.site,
+                        payload={
+                            "site": self.site,
+                            "file": path.name,
+                            "records": [[r.kind, r.source_id, r.target_id] for r in records],
+                        },
+                    )
+
+    # ---- Mapping ----
+
+    def _known(self, session: Session, kind: str, source_ids: Iterable[str]) -> dict[str, int]:
+        ids = list(set(source_ids))
+        if not ids:
+            return {}
+        found = session.execute(
+            select(ImportedRecord.source_id, ImportedRecord.target_id).where(
+                ImportedRecord.site == self.site,
+                ImportedRecord.kind == kind,
+                ImportedRecord.source_id.in_(ids),
+            )
+        )
+        return dict(found.tuples().all())
+
+    def _record(self, kind: str, source_id: str, target_id: int, **extra: Any) -> ImportedRecord:
+        return ImportedRecord(
+            site=self.site, kind=kind, source_id=source_id, target_id=target_id, **extra
+        )
+
+    def _importer_account(self) -> int:
+        """The account imported verdicts are given by: an expert of every topic the import
+        writes to, who cannot sign in."""
+        with session_scope(self.db) as session:
+            ctx = AuditContext(actor=Actor(None, "import", ("system",)))
+            user = session.execute(
+                select(User)
+                .options(selectinload(User.expert_topics))
+                .where(User.username == IMPORTER)
+            ).scalar_one_or_none()
+            if user is None:
+                user = _new_user(session, ctx, IMPORTER, "Importer", [Role.expert])
+            slugs = sorted({t.slug for t in user.expert_topics} | set(self.topics.topics))
+            if slugs != sorted(t.slug for t in user.expert_topics) or Role.expert not in user.roles:
+                roles = sorted({*user.roles, Role.expert})
+                update_user(session, ctx, user, UserUpdate(roles=roles, expert_topics=slugs))
+            return user.id
+
+    # ---- Users ----
+
+    def _users(
+        self, session: Session, ctx: AuditContext, batch: list[dict[str, str]]
+    ) -> list[ImportedRecord]:
+        tally = self.report.tallies["users"]
+        known = self._known(session, "user", (row.get("Id", "") for row in batch))
+        records = []
+        for row in batch:
+            source = row.get("Id", "").strip()
+            if not source.lstrip("-").isdigit():
+                tally.rejected["no id"] += 1
+                continue
+            if source in known:
+                tally.present += 1
+                continue
+            user = self._person(session, ctx, source, row.get("DisplayName"))
+            known[source] = user.id
+            records.append(self._record("user", source, user.id))
+            tally.imported += 1
+        return records
+
+    def _person(self, session: Session, ctx: AuditContext, source: str, name: str | None) -> User:
+        username = f"{self.site}.{source.replace('-', 'm')}"[:64]
+        display = (name or "").strip()[:120] or f"{self.site} user {source}"
+        return _new_user(session, ctx, username, display, [Role.rep], active=False)
+
+    def _authors(
+        self,
+        session: Session,
+        ctx: AuditContext,
+        batch: list[dict[str, str]],
+        records: list[ImportedRecord],
+    ) -> dict[str, int]:
+        """The Vouch user behind each row's author (by `_author_key`), made where missing:
+        people the dump names without an account (deleted users) and the site's unknown
+        author become users too."""
+        keys = {_author_key(row): row for row in batch}
+        found = self._known(session, "user", keys)
+        for key, row in keys.items():
+            if key in found:
+                continue
+            if key.startswith("name:"):
+                digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+                user = self._person(session, ctx, f"n{digest}", key.removeprefix("name:"))
+            elif key == UNKNOWN_AUTHOR:
+                user = self._person(session, ctx, "unknown", "Unknown author")
+            else:
+                user = self._person(session, ctx, key, _author_name(row))
+            found[key] = user.id
+            records.append(self._record("user", key, user.id))
+            self.report.tallies["users"].imported += 1
+        return found
+
+    # ---- Questions ----
+
+    def _questions(
+        self, session: Session, ctx: AuditContext, batch: list[dict[str, str]]
+    ) -> list[ImportedRecord]:
+        tally = self.report.tallies["questions"]
+        known = self._known(session, "question", (row.get("Id", "") for row in batch))
+        records: list[ImportedRecord] = []
+        authors = self._authors(
+            session, ctx, [r for r in batch if r.get("Id") not in known], records
+        )
+        for row in batch:
+            source = row.get("Id", "")
+            if identifier(source) is None:
+                tally.rejected["bad id"] += 1
+                continue
+            if source in known:
+                tally.present += 1
+                continue
+            fields = self._question_fields(row)
+            if isinstance(fields, str):
+                tally.rejected[fields] += 1
+                continue
+            author = session.get_one(User, authors[_author_key(row)])
+            question = create_question(session, ctx, author, fields)
+            if row.get("ClosedDate"):
+                question.status = QuestionStatus.closed
+                audit.record(
+                    session,
+                    ctx,
+                    "question.close",
+                    target_type="question",
+                    target_id=question.id,
+                    payload={"before": {"status": "open"}, "after": {"status": "closed"}},
+                )
+            _keep_times(session, question, row)
+            records.append(
+                self._record(
+                    "question", source, question.id, accepted_source_id=row.get("AcceptedAnswerId")
+                )
+            )
+            tally.imported += 1
+        return records
+
+    def _question_fields(self, row: dict[str, str]) -> QuestionCreate | str:
+        """The question to create, or why the row is rejected."""
+        title = " ".join((row.get("Title") or "").split())
+        if not title:
+            return "no title"
+        if len(title) > MAX_TITLE:
+            return "title over 200 characters"
+        if len(title) < MIN_TITLE:
+            title += TITLE_PADDING
+        body = html_to_markdown(row.get("Body") or "")
+        if not body:
+            return "empty body"
+        question_tags = tags(row.get("Tags"))
+        try:
+            return QuestionCreate(
+                title=title,
+                body=body,
+                topic=self.topics.topic_for(question_tags),
+                tags=question_tags,
+            )
+        except ValidationError as exc:
+            return _reason(exc)
+
+    # ---- Answers ----
+
+    def _answers(
+        self, session: Session, ctx: AuditContext, batch: list[dict[str, str]]
+    ) -> list[ImportedRecord]:
+        tally = self.report.tallies["answers"]
+        known = self._known(session, "answer", (row.get("Id", "") for row in batch))
+        parents = {
+            r.source_id: r
+            for r in session.execute(
+                select(ImportedRecord).where(
+                    ImportedRecord.site == self.site,
+                    ImportedRecord.kind == "question",
+                    ImportedRecord.source_id.in_({row.get("ParentId", "") for row in batch}),
+                )
+            ).scalars()
+        }
+        records: list[ImportedRecord] = []
+        authors = self._authors(
+            session, ctx, [r for r in batch if r.get("Id") not in known], records
+        )
+        for row in batch:
+            source = row.get("Id", "")
+            if identifier(source) is None:
+                tally.rejected["bad id"] += 1
+                continue
+            if source in known:
+                tally.present += 1
+                continue
+            parent = parents.get(row.get("ParentId", ""))
+            if parent is None:
+                tally.rejected["unknown or rejected question"] += 1
+                continue
+            body = html_to_markdown(row.get("Body") or "")
+            try:
+                data = AnswerCreate(body=body)
+            except ValidationError as exc:
+                tally.rejected["empty body" if not body else _reason(exc)] += 1
+                continue
+            author = session.get_one(User, authors[_author_key(row)])
+            question = session.get_one(Question, parent.target_id)
+            answer = create_answer(session, ctx, author, question, data)
+            answer.score = _integer(row.get("Score"))
+            answer.created_at = timestamp(row.get("CreationDate")) or answer.created_at
+            answer.updated_at = _last_change(row) or answer.created_at
+            _revision_time(session, AnswerRevision, "answer_id", answer.id, answer.created_at)
+            if parent.accepted_source_id == source:
+                create_review(
+                    session,
+                    self.settings,
+                    ctx,
+                    session.get_one(User, self.importer_id),
+                    answer.id,
+                    ReviewCreate.model_validate(
+                        {"verdict": "endorse", "rationale": f"Accepted answer on {self.site}."}
+                    ),
+                )
+            records.append(self._record("answer", source, answer.id))
+            tally.imported += 1
+        return records
+
+    # ---- Comments ----
+
+    def _comments(
+        self, session: Session, ctx: AuditContext, batch: list[dict[str, str]]
+    ) -> list[ImportedRecord]:
+        tally = self.report.tallies["comments"]
+        known = self._known(session, "comment", (row.get("Id", "") for row in batch))
+        posts = {row.get("PostId", "") for row in batch}
+        questions = self._known(session, "question", posts)
+        answers = self._known(session, "answer", posts)
+        on_answer = dict(
+            session.execute(
+                select(Answer.id, Answer.question_id).where(Answer.id.in_(answers.values()))
+            )
+            .tuples()
+            .all()
+        )
+        records: list[ImportedRecord] = []
+        authors = self._authors(
+            session, ctx, [r for r in batch if r.get("Id") not in known], records
+        )
+        for row in batch:
+            source = row.get("Id", "")
+            if identifier(source) is None:
+                tally.rejected["bad id"] += 1
+                continue
+            if source in known:
+                tally.present += 1
+                continue
+            post = row.get("PostId", "")
+            question_id, answer_id = questions.get(post), answers.get(post)
+            if answer_id is not None:
+                question_id = on_answer[answer_id]
+            if question_id is None:
+                tally.rejected["unknown or rejected post"] += 1
+                continue
+            try:
+                data = CommentCreate(body=(row.get("Text") or "").strip())
+            except ValidationError as exc:
+                tally.rejected[
+                    "empty text" if not (row.get("Text") or "").strip() else _reason(exc)
+                ] += 1
+                continue
+            author = session.get_one(User, authors[_author_key(row)])
+            comment = add_comment(session, ctx, author, question_id, data.body, answer_id)
+            comment.created_at = timestamp(row.get("CreationDate")) or comment.created_at
+            records.append(self._record("comment", source, comment.id))
+            tally.imported += 1
+        return records
+
+
+def _batches(items: Iterator[dict[str, str]], size: int) -> Iterator[list[dict[str, str]]]:
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+def _reason(exc: ValidationError) -> str:
+    """A rejection reason from a validation error: its first field and message."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}".lower()
+
+
+UNKNOWN_AUTHOR = "unknown"
+
+
+def _author_key(row: dict[str, str]) -> str:
+    """Who wrote a post or comment, as an import record's source id: the dump's user id,
+    else "name:<display name>" for a deleted account, else the unknown author."""
+    source = (row.get("OwnerUserId") or row.get("UserId") or "").strip()
+    if source.lstrip("-").isdigit():
+        return source
+    name = " ".join(_author_name(row).split())[:180]
+    return f"name:{name}" if name else UNKNOWN_AUTHOR
+
+
+def _author_name(row: dict[str, str]) -> str:
+    return row.get("OwnerDisplayName") or row.get("UserDisplayName") or ""
+
+
+def _integer(value: str | None) -> int:
+    text = (value or "").strip()
+    return int(text) if text.lstrip("-").isdigit() else 0
+
+
+def _last_change(row: dict[str, str]) -> datetime | None:
+    return timestamp(row.get("LastEditDate")) or timestamp(row.get("LastActivityDate"))
+
+
+def _revision_time(
+    session: Session,
+    model: type[QuestionRevision] | type[AnswerRevision],
+    key: str,
+    owner_id: int,
+    at: datetime,
+) -> None:
+    """The first revision, still pending in the session, dated as its post."""
+    for pending in session.new:
+        if isinstance(pending, model) and getattr(pending, key) == owner_id:
+            pending.created_at = at
+
+
+def _keep_times(session: Session, question: Question, row: dict[str, str]) -> None:
+    """The question's times as the dump has them (created, last changed)."""
+    created = timestamp(row.get("CreationDate")) or question.created_at
+    question.created_at = created
+    question.updated_at = _last_change(row) or created
+    _revision_time(session, QuestionRevision, "question_id", question.id, created)
+
+
+def _new_user(
+    session: Session,
+    ctx: AuditContext,
+    username: str,
+    display_name: str,
+    roles: list[Role],
+    *,
+    active: bool = False,
+) -> User:
+    """A user who cannot sign in (no password), audited as `user.create`."""
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=NO_PASSWORD,
+        roles=[str(r) for r in roles],
+        expert_topics=[],
+        active=active,
+        reputation=0,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        ctx,
+        "user.create",
+        target_type="user",
+        target_id=user.id,
+        payload={"after": user_snapshot(user)},
+    )
+    return user
