@@ -270,7 +270,7 @@ class StackExchangeImport:
                 ImportedRecord.source_id.in_(ids),
             )
         )
-        return dict(found.tuples().all())
+        return dict(found.all())
 
     def _record(self, kind: str, source_id: str, target_id: int, **extra: Any) -> ImportedRecord:
         return ImportedRecord(
@@ -490,9 +490,7 @@ class StackExchangeImport:
         on_answer = dict(
             session.execute(
                 select(Answer.id, Answer.question_id).where(Answer.id.in_(answers.values()))
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         records: list[ImportedRecord] = []
         authors = self._authors(
