@@ -142,6 +142,7 @@ class StackExchangeImport:
         self.progress = progress
         self.report = Report(self.site)
         self.importer_id = 0
+        self._at: tuple[str, int, int, int] = ("", 0, 0, 0)  # file, bytes read, of, rows
 
     # ---- The passes ----
 
@@ -199,6 +200,8 @@ class StackExchangeImport:
         if not history.is_file():
             return gone
         for row in self._read(history, "PostHistory.xml"):
+            if self._at[3] % 1000 == 0:
+                self._tell()
             kind, post = row.get("PostHistoryTypeId"), row.get("PostId", "")
             if kind == MIGRATED_AWAY:
                 gone[post] = "migrated"
@@ -206,21 +209,24 @@ class StackExchangeImport:
                 gone[post] = "deleted"
             elif kind == UNDELETED and gone.get(post) == "deleted":
                 del gone[post]
+        self._tell()
         return gone
 
     def _read(self, path: Path, label: str) -> Iterator[dict[str, str]]:
+        """The rows of `path`; `_tell` reports how far the reading has gone."""
         size = path.stat().st_size
-        count = 0
+        self._at = (label, 0, size, 0)
 
         def told(position: int) -> None:
-            if self.progress is not None:
-                self.progress(label, position, size, count)
+            self._at = (label, position, size, self._at[3] + 1)
 
-        for row in rows(path, told):
-            count += 1
-            yield row
-        if self.progress is not None:
-            self.progress(label, size, size, count)
+        yield from rows(path, told)
+        self._at = (label, size, size, self._at[3])
+
+    def _tell(self) -> None:
+        """Progress, told once a batch is committed (so the rate is of rows written)."""
+        if self.progress is not None and self._at[0]:
+            self.progress(*self._at)
 
     def _pass(
         self,
@@ -256,6 +262,8 @@ class StackExchangeImport:
                             "records": [[r.kind, r.source_id, r.target_id] for r in records],
                         },
                     )
+            self._tell()
+        self._tell()
 
     # ---- Mapping ----
 
@@ -328,12 +336,17 @@ class StackExchangeImport:
         ctx: AuditContext,
         batch: list[dict[str, str]],
         records: list[ImportedRecord],
-    ) -> dict[str, int]:
+    ) -> dict[str, User]:
         """The Vouch user behind each row's author (by `_author_key`), made where missing:
         people the dump names without an account (deleted users) and the site's unknown
-        author become users too."""
+        author become users too. Loaded in one query for the batch."""
         keys = {_author_key(row): row for row in batch}
-        found = self._known(session, "user", keys)
+        known = self._known(session, "user", keys)
+        by_id = {
+            user.id: user
+            for user in session.execute(select(User).where(User.id.in_(known.values()))).scalars()
+        }
+        found = {key: by_id[user_id] for key, user_id in known.items()}
         for key, row in keys.items():
             if key in found:
                 continue
@@ -344,7 +357,7 @@ class StackExchangeImport:
                 user = self._person(session, ctx, "unknown", "Unknown author")
             else:
                 user = self._person(session, ctx, key, _author_name(row))
-            found[key] = user.id
+            found[key] = user
             records.append(self._record("user", key, user.id))
             self.report.tallies["users"].imported += 1
         return found
@@ -372,7 +385,7 @@ class StackExchangeImport:
             if isinstance(fields, str):
                 tally.rejected[fields] += 1
                 continue
-            author = session.get_one(User, authors[_author_key(row)])
+            author = authors[_author_key(row)]
             question = create_question(session, ctx, author, fields)
             if row.get("ClosedDate"):
                 question.status = QuestionStatus.closed
@@ -433,6 +446,12 @@ class StackExchangeImport:
                 )
             ).scalars()
         }
+        questions = {
+            q.id: q
+            for q in session.execute(
+                select(Question).where(Question.id.in_([r.target_id for r in parents.values()]))
+            ).scalars()
+        }
         records: list[ImportedRecord] = []
         authors = self._authors(
             session, ctx, [r for r in batch if r.get("Id") not in known], records
@@ -455,8 +474,8 @@ class StackExchangeImport:
             except ValidationError as exc:
                 tally.rejected["empty body" if not body else _reason(exc)] += 1
                 continue
-            author = session.get_one(User, authors[_author_key(row)])
-            question = session.get_one(Question, parent.target_id)
+            author = authors[_author_key(row)]
+            question = questions[parent.target_id]
             answer = create_answer(session, ctx, author, question, data)
             answer.score = _integer(row.get("Score"))
             answer.created_at = timestamp(row.get("CreationDate")) or answer.created_at
@@ -518,7 +537,7 @@ class StackExchangeImport:
                     "empty text" if not (row.get("Text") or "").strip() else _reason(exc)
                 ] += 1
                 continue
-            author = session.get_one(User, authors[_author_key(row)])
+            author = authors[_author_key(row)]
             comment = add_comment(session, ctx, author, question_id, data.body, answer_id)
             comment.created_at = timestamp(row.get("CreationDate")) or comment.created_at
             records.append(self._record("comment", source, comment.id))
