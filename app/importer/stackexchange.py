@@ -137,7 +137,8 @@ class StackExchangeImport:
         self.settings = settings
         self.directory = directory
         self.topics = topics
-        self.site = slug(site or directory.resolve().name) or "site"
+        # At most 40 characters: usernames are "<site>.<id>" within 64.
+        self.site = slug(site or directory.resolve().name)[:40].rstrip("-") or "site"
         self.batch_size = batch_size
         self.progress = progress
         self.report = Report(self.site)
