@@ -296,8 +296,22 @@ class StackExchangeImport:
                 .options(selectinload(User.expert_topics))
                 .where(User.username == IMPORTER)
             ).scalar_one_or_none()
+            mark = select(ImportedRecord.target_id).where(
+                ImportedRecord.site == IMPORTER, ImportedRecord.kind == IMPORTER
+            )
             if user is None:
                 user = _new_user(session, ctx, IMPORTER, "Importer", [Role.expert])
+                session.add(
+                    ImportedRecord(
+                        site=IMPORTER, kind=IMPORTER, source_id=IMPORTER, target_id=user.id
+                    )
+                )
+            elif session.execute(mark).scalar_one_or_none() != user.id:
+                # Never hand expert roles to a person who happens to have that name.
+                raise ImportRefused(
+                    f"a user named {IMPORTER!r} exists and is not the import account; "
+                    "rename that user first"
+                )
             slugs = sorted({t.slug for t in user.expert_topics} | set(self.topics.topics))
             if slugs != sorted(t.slug for t in user.expert_topics) or Role.expert not in user.roles:
                 roles = sorted({*user.roles, Role.expert})

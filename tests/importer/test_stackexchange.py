@@ -291,3 +291,35 @@ def test_a_real_dump_imports_every_question_and_answer_it_holds(
     assert accepted == sum(
         1 for p in posts if p["PostTypeId"] == "1" and p.get("AcceptedAnswerId") in answer_ids
     )
+
+
+def test_a_person_named_importer_is_never_made_the_import_account(
+    import_env: None, db: Database, people: People
+) -> None:
+    person = people.make("rep", username="importer")
+    before = counts(db)
+
+    result = run_import(str(DUMP), "--topic", "claims")
+
+    assert result.exit_code == 2
+    assert "is not the import account" in " ".join(result.output.split())
+    assert counts(db) == before
+    with db.session(write=False) as session:
+        assert session.get_one(User, person.id).roles == ["rep"]
+
+
+def test_the_import_account_is_reused_by_later_imports(
+    import_env: None, db: Database, tmp_path: Path
+) -> None:
+    assert run_import(str(DUMP), "--topic", "claims").exit_code == 0
+    other = copy_dump(tmp_path / "other-site")
+
+    result = run_import(str(other), "--topic", "motor")
+
+    assert result.exit_code == 0, result.output
+    with db.session(write=False) as session:
+        importers = session.execute(select(User).where(User.username == "importer")).all()
+        sites = set(session.execute(select(ImportedRecord.site)).scalars())
+    assert len(importers) == 1
+    assert sites == {"importer", "insurance", "other-site"}
+    assert len([t for t in _questions(db) if t.startswith("Is a dropped laptop")]) == 1
