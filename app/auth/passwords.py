@@ -23,7 +23,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when `password` matches; always spends one argon2 verification."""
+    # An account with no password (an imported one: "!") costs as much as any other.
+    usable = password_hash if password_hash and password_hash.startswith("$argon2") else None
     try:
-        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
+        return _hasher.verify(usable or _dummy_hash, password) and usable is not None
     except (VerificationError, InvalidHashError):
         return False

@@ -13,6 +13,8 @@ from xml.etree.ElementTree import ParseError, iterparse
 
 MAX_TAGS = 5
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+_ID = re.compile(r"[0-9]{1,10}")
+MAX_TAG = 32  # the question tag rule (app/questions/schemas.py)
 
 
 class DumpError(Exception):
@@ -57,21 +59,19 @@ def timestamp(value: str | None) -> datetime | None:
 
 
 def identifier(value: str | None) -> int | None:
-    """A positive integer id, or None (absent, not a number, zero or negative)."""
-    if value is None or not value.strip().isdigit():
+    """A positive 32-bit id, or None (absent, not a number, zero, negative or too large)."""
+    text = (value or "").strip()
+    if not _ID.fullmatch(text):
         return None
-    number = int(value)
+    number = int(text)
     return number if 0 < number <= 2_147_483_647 else None
 
 
-def slug(text: str) -> str:
+def slug(text: str, max_length: int = 63) -> str:
     """A tag or site name as a Vouch slug: ascii lowercase letters, digits and hyphens."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return (
-        _SLUG_CHARS.sub("-", ascii_text.lower().replace("+", "plus").replace("#", "sharp"))
-        .strip("-")[:63]
-        .rstrip("-")
-    )
+    words = ascii_text.lower().replace("+", "plus").replace("#", "sharp")
+    return _SLUG_CHARS.sub("-", words).strip("-")[:max_length].rstrip("-")
 
 
 def tags(value: str | None) -> list[str]:
@@ -82,7 +82,7 @@ def tags(value: str | None) -> list[str]:
     names = re.findall(r"<([^<>]+)>", value) or value.strip("|").split("|")
     found: list[str] = []
     for name in names:
-        tag = slug(name)
+        tag = slug(name, MAX_TAG)
         if tag and tag not in found:
             found.append(tag)
     return found[:MAX_TAGS]

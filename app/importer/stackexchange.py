@@ -10,6 +10,7 @@ a second run adds nothing. Decisions are in docs/import.md.
 """
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from app.comments.service import add_comment
 from app.config import Settings
 from app.db import Database, session_scope
 from app.importer.convert import html_to_markdown
-from app.importer.dump import identifier, rows, slug, tags, timestamp
+from app.importer.dump import MAX_TAG, identifier, rows, slug, tags, timestamp
 from app.importer.models import ImportedRecord
 from app.questions.models import Question, QuestionRevision, QuestionStatus
 from app.questions.schemas import QuestionCreate
@@ -49,6 +50,7 @@ IMPORTER = "importer"
 # Imported people cannot sign in: no password hash verifies against this.
 NO_PASSWORD = "!"
 MIN_TITLE, MAX_TITLE = 10, 200
+MAX_SITE = 40
 TITLE_PADDING = " (imported)"
 QUESTION, ANSWER = "1", "2"
 # PostHistoryTypeId: 12 deleted, 13 undeleted, 35 migrated away.
@@ -110,7 +112,7 @@ class TopicMap:
             if tag == "*":
                 default = topic
             else:
-                by_tag.append((slug(tag), topic))
+                by_tag.append((slug(tag, MAX_TAG), topic))
         if default is None:
             raise ImportRefused(f"{path}: no default topic (a line '* TOPIC')")
         return cls(default, tuple(by_tag))
@@ -137,8 +139,7 @@ class StackExchangeImport:
         self.settings = settings
         self.directory = directory
         self.topics = topics
-        # At most 40 characters: usernames are "<site>.<id>" within 64.
-        self.site = slug(site or directory.resolve().name)[:40].rstrip("-") or "site"
+        self.site = slug(site or directory.resolve().name) or "site"
         self.batch_size = batch_size
         self.progress = progress
         self.report = Report(self.site)
@@ -182,6 +183,12 @@ class StackExchangeImport:
         return self.report
 
     def _check(self) -> None:
+        if len(self.site) > MAX_SITE:
+            # Usernames are "<site>.<id>" within 64 characters; cutting could merge sites.
+            raise ImportRefused(
+                f"the site name {self.site!r} is longer than {MAX_SITE} characters: "
+                "give a shorter one with --site"
+            )
         if not self.directory.is_dir():
             raise ImportRefused(f"{self.directory}: no such directory")
         if not (self.directory / "Posts.xml").is_file():
@@ -237,7 +244,7 @@ class StackExchangeImport:
         label: str | None = None,
     ) -> None:
         """Stream `path` and write its wanted rows in batches, one transaction each."""
-        chosen = (row for row in self._read(path, label or path.name) if wanted(row))
+        chosen = (_normalised(row) for row in self._read(path, label or path.name) if wanted(row))
         for batch in _batches(chosen, self.batch_size):
             with session_scope(self.db) as session:
                 # With its topics: create_review checks the importer is an expert of each.
@@ -320,28 +327,36 @@ class StackExchangeImport:
 
     # ---- Users ----
 
+    def _fresh(
+        self, session: Session, kind: str, batch: list[dict[str, str]], tally: Tally
+    ) -> list[dict[str, str]]:
+        """The batch's rows not imported yet: a row without a valid id is rejected, one
+        already imported (or twice in the batch) counted as present."""
+        known = self._known(session, kind, (row["Id"] for row in batch if row["Id"]))
+        fresh: list[dict[str, str]] = []
+        for row in batch:
+            if not row["Id"]:
+                tally.rejected["bad id"] += 1
+            elif row["Id"] in known:
+                tally.present += 1
+            else:
+                known[row["Id"]] = 0
+                fresh.append(row)
+        return fresh
+
     def _users(
         self, session: Session, ctx: AuditContext, batch: list[dict[str, str]]
     ) -> list[ImportedRecord]:
         tally = self.report.tallies["users"]
-        known = self._known(session, "user", (row.get("Id", "") for row in batch))
         records = []
-        for row in batch:
-            source = row.get("Id", "").strip()
-            if not source.lstrip("-").isdigit():
-                tally.rejected["no id"] += 1
-                continue
-            if source in known:
-                tally.present += 1
-                continue
-            user = self._person(session, ctx, source, row.get("DisplayName"))
-            known[source] = user.id
-            records.append(self._record("user", source, user.id))
+        for row in self._fresh(session, "user", batch, tally):
+            user = self._person(session, ctx, row["Id"], row.get("DisplayName"))
+            records.append(self._record("user", row["Id"], user.id))
             tally.imported += 1
         return records
 
     def _person(self, session: Session, ctx: AuditContext, source: str, name: str | None) -> User:
-        username = f"{self.site}.{source.replace('-', 'm')}"[:64]
+        username = f"{self.site}.{source.replace('-', 'm')}"
         display = (name or "").strip()[:120] or f"{self.site} user {source}"
         return _new_user(session, ctx, username, display, [Role.rep], active=False)
 
@@ -349,13 +364,13 @@ class StackExchangeImport:
         self,
         session: Session,
         ctx: AuditContext,
-        batch: list[dict[str, str]],
+        rows: list[dict[str, str]],
         records: list[ImportedRecord],
     ) -> dict[str, User]:
         """The Vouch user behind each row's author (by `_author_key`), made where missing:
         people the dump names without an account (deleted users) and the site's unknown
         author become users too. Loaded in one query for the batch."""
-        keys = {_author_key(row): row for row in batch}
+        keys = {_author_key(row): row for row in rows}
         known = self._known(session, "user", keys)
         by_id = {
             user.id: user
@@ -383,25 +398,17 @@ class StackExchangeImport:
         self, session: Session, ctx: AuditContext, batch: list[dict[str, str]]
     ) -> list[ImportedRecord]:
         tally = self.report.tallies["questions"]
-        known = self._known(session, "question", (row.get("Id", "") for row in batch))
-        records: list[ImportedRecord] = []
-        authors = self._authors(
-            session, ctx, [r for r in batch if r.get("Id") not in known], records
-        )
-        for row in batch:
-            source = row.get("Id", "")
-            if identifier(source) is None:
-                tally.rejected["bad id"] += 1
-                continue
-            if source in known:
-                tally.present += 1
-                continue
+        ready: list[tuple[dict[str, str], QuestionCreate]] = []
+        for row in self._fresh(session, "question", batch, tally):
             fields = self._question_fields(row)
             if isinstance(fields, str):
                 tally.rejected[fields] += 1
-                continue
-            author = authors[_author_key(row)]
-            question = create_question(session, ctx, author, fields)
+            else:
+                ready.append((row, fields))
+        records: list[ImportedRecord] = []
+        authors = self._authors(session, ctx, [row for row, _ in ready], records)
+        for row, fields in ready:
+            question = create_question(session, ctx, authors[_author_key(row)], fields)
             if row.get("ClosedDate"):
                 question.status = QuestionStatus.closed
                 audit.record(
@@ -413,10 +420,9 @@ class StackExchangeImport:
                     payload={"before": {"status": "open"}, "after": {"status": "closed"}},
                 )
             _keep_times(session, question, row)
+            accepted = row["AcceptedAnswerId"] or None
             records.append(
-                self._record(
-                    "question", source, question.id, accepted_source_id=row.get("AcceptedAnswerId")
-                )
+                self._record("question", row["Id"], question.id, accepted_source_id=accepted)
             )
             tally.imported += 1
         return records
@@ -450,53 +456,49 @@ class StackExchangeImport:
         self, session: Session, ctx: AuditContext, batch: list[dict[str, str]]
     ) -> list[ImportedRecord]:
         tally = self.report.tallies["answers"]
-        known = self._known(session, "answer", (row.get("Id", "") for row in batch))
+        fresh = self._fresh(session, "answer", batch, tally)
         parents = {
             r.source_id: r
             for r in session.execute(
                 select(ImportedRecord).where(
                     ImportedRecord.site == self.site,
                     ImportedRecord.kind == "question",
-                    ImportedRecord.source_id.in_({row.get("ParentId", "") for row in batch}),
+                    ImportedRecord.source_id.in_({row["ParentId"] for row in fresh}),
                 )
             ).scalars()
         }
+        # Live questions only: one deleted since it was imported takes no more answers.
         questions = {
             q.id: q
             for q in session.execute(
-                select(Question).where(Question.id.in_([r.target_id for r in parents.values()]))
+                select(Question).where(
+                    Question.id.in_([r.target_id for r in parents.values()]),
+                    Question.deleted_at.is_(None),
+                )
             ).scalars()
         }
-        records: list[ImportedRecord] = []
-        authors = self._authors(
-            session, ctx, [r for r in batch if r.get("Id") not in known], records
-        )
-        for row in batch:
-            source = row.get("Id", "")
-            if identifier(source) is None:
-                tally.rejected["bad id"] += 1
-                continue
-            if source in known:
-                tally.present += 1
-                continue
-            parent = parents.get(row.get("ParentId", ""))
-            if parent is None:
+        ready: list[tuple[dict[str, str], ImportedRecord, AnswerCreate]] = []
+        for row in fresh:
+            parent = parents.get(row["ParentId"])
+            if parent is None or parent.target_id not in questions:
                 tally.rejected["unknown or rejected question"] += 1
                 continue
             body = html_to_markdown(row.get("Body") or "")
             try:
-                data = AnswerCreate(body=body)
+                ready.append((row, parent, AnswerCreate(body=body)))
             except ValidationError as exc:
                 tally.rejected["empty body" if not body else _reason(exc)] += 1
-                continue
-            author = authors[_author_key(row)]
-            question = questions[parent.target_id]
-            answer = create_answer(session, ctx, author, question, data)
-            answer.score = _integer(row.get("Score"))
+        records: list[ImportedRecord] = []
+        authors = self._authors(session, ctx, [row for row, _, _ in ready], records)
+        for row, parent, data in ready:
+            answer = create_answer(
+                session, ctx, authors[_author_key(row)], questions[parent.target_id], data
+            )
+            answer.score = _score(row.get("Score"))
             answer.created_at = timestamp(row.get("CreationDate")) or answer.created_at
             answer.updated_at = _last_change(row) or answer.created_at
             _revision_time(session, AnswerRevision, "answer_id", answer.id, answer.created_at)
-            if parent.accepted_source_id == source:
+            if parent.accepted_source_id == row["Id"]:
                 create_review(
                     session,
                     self.settings,
@@ -507,7 +509,7 @@ class StackExchangeImport:
                         {"verdict": "endorse", "rationale": f"Accepted answer on {self.site}."}
                     ),
                 )
-            records.append(self._record("answer", source, answer.id))
+            records.append(self._record("answer", row["Id"], answer.id))
             tally.imported += 1
         return records
 
@@ -517,45 +519,51 @@ class StackExchangeImport:
         self, session: Session, ctx: AuditContext, batch: list[dict[str, str]]
     ) -> list[ImportedRecord]:
         tally = self.report.tallies["comments"]
-        known = self._known(session, "comment", (row.get("Id", "") for row in batch))
-        posts = {row.get("PostId", "") for row in batch}
+        fresh = self._fresh(session, "comment", batch, tally)
+        posts = {row["PostId"] for row in fresh}
         questions = self._known(session, "question", posts)
         answers = self._known(session, "answer", posts)
+        # Where each post is now: live questions, and live answers of live questions.
+        live_questions = set(
+            session.execute(
+                select(Question.id).where(
+                    Question.id.in_(questions.values()), Question.deleted_at.is_(None)
+                )
+            ).scalars()
+        )
         on_answer = dict(
             session.execute(
-                select(Answer.id, Answer.question_id).where(Answer.id.in_(answers.values()))
+                select(Answer.id, Answer.question_id)
+                .join(Question, Question.id == Answer.question_id)
+                .where(
+                    Answer.id.in_(answers.values()),
+                    Answer.deleted_at.is_(None),
+                    Question.deleted_at.is_(None),
+                )
             ).all()
         )
-        records: list[ImportedRecord] = []
-        authors = self._authors(
-            session, ctx, [r for r in batch if r.get("Id") not in known], records
-        )
-        for row in batch:
-            source = row.get("Id", "")
-            if identifier(source) is None:
-                tally.rejected["bad id"] += 1
-                continue
-            if source in known:
-                tally.present += 1
-                continue
-            post = row.get("PostId", "")
-            question_id, answer_id = questions.get(post), answers.get(post)
-            if answer_id is not None:
-                question_id = on_answer[answer_id]
+        ready: list[tuple[dict[str, str], int, int | None, CommentCreate]] = []
+        for row in fresh:
+            answer_id = answers.get(row["PostId"])
+            question_id = on_answer.get(answer_id) if answer_id is not None else None
+            if answer_id is None:
+                found = questions.get(row["PostId"])
+                question_id = found if found in live_questions else None
             if question_id is None:
                 tally.rejected["unknown or rejected post"] += 1
                 continue
+            text = (row.get("Text") or "").strip()
             try:
-                data = CommentCreate(body=(row.get("Text") or "").strip())
+                ready.append((row, question_id, answer_id, CommentCreate(body=text)))
             except ValidationError as exc:
-                tally.rejected[
-                    "empty text" if not (row.get("Text") or "").strip() else _reason(exc)
-                ] += 1
-                continue
+                tally.rejected["empty text" if not text else _reason(exc)] += 1
+        records: list[ImportedRecord] = []
+        authors = self._authors(session, ctx, [row for row, *_ in ready], records)
+        for row, question_id, answer_id, data in ready:
             author = authors[_author_key(row)]
             comment = add_comment(session, ctx, author, question_id, data.body, answer_id)
             comment.created_at = timestamp(row.get("CreationDate")) or comment.created_at
-            records.append(self._record("comment", source, comment.id))
+            records.append(self._record("comment", row["Id"], comment.id))
             tally.imported += 1
         return records
 
@@ -578,8 +586,8 @@ UNKNOWN_AUTHOR = "unknown"
 def _author_key(row: dict[str, str]) -> str:
     """Who wrote a post or comment, as an import record's source id: the dump's user id,
     else "name:<display name>" for a deleted account, else the unknown author."""
-    source = (row.get("OwnerUserId") or row.get("UserId") or "").strip()
-    if source.lstrip("-").isdigit():
+    source = row.get("OwnerUserId") or row.get("UserId") or ""
+    if source:
         return source
     name = " ".join(_author_name(row).split())[:180]
     return f"name:{name}" if name else UNKNOWN_AUTHOR
@@ -589,9 +597,45 @@ def _author_name(row: dict[str, str]) -> str:
     return row.get("OwnerDisplayName") or row.get("UserDisplayName") or ""
 
 
-def _integer(value: str | None) -> int:
+INT32 = 2_147_483_647
+# The id attributes of the dump's rows: posts' and comments' (positive), users' (Stack
+# Exchange's own accounts are negative: Community is -1).
+_POST_IDS = ("Id", "ParentId", "PostId", "AcceptedAnswerId")
+_USER_IDS = ("OwnerUserId", "UserId")
+
+
+def _normalised(row: dict[str, str]) -> dict[str, str]:
+    """The row with each id in one spelling ('5', never ' 5' or '05'), or '' when it is
+    not a valid id; a user's own `Id` (a row with `DisplayName`) may be negative."""
+    fields = dict(row)
+    user_row = "DisplayName" in row or "Reputation" in row
+    for name in _POST_IDS:
+        if name == "Id" and user_row:
+            fields[name] = _user_id(row.get(name))
+        else:
+            number = identifier(row.get(name))
+            fields[name] = "" if number is None else str(number)
+    for name in _USER_IDS:
+        if name in row:
+            fields[name] = _user_id(row[name])
+    return fields
+
+
+def _user_id(value: str | None) -> str:
     text = (value or "").strip()
-    return int(text) if text.lstrip("-").isdigit() else 0
+    if re.fullmatch(r"-?[0-9]{1,10}", text) and abs(int(text)) <= INT32:
+        return str(int(text))
+    return ""
+
+
+def _score(value: str | None) -> int:
+    """A post's score, kept within the database's integer range."""
+    found = re.fullmatch(r"(-?)([0-9]+)", (value or "").strip())
+    if found is None:
+        return 0
+    sign, digits = -1 if found.group(1) else 1, found.group(2).lstrip("0") or "0"
+    magnitude = INT32 if len(digits) > 10 else min(INT32, int(digits))
+    return sign * magnitude
 
 
 def _last_change(row: dict[str, str]) -> datetime | None:

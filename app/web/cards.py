@@ -28,8 +28,9 @@ from app.questions.thread import ThreadAnswer
 from app.questions.trust import AnswerVerdict
 from app.web.render import templates
 
-# About 4 KB of HTML each: a few MB per process.
-CACHED_CARDS = 2048
+# Bounded by size, not count (a card's text is the users'): 32 M characters of HTML per
+# process, some 8,000 ordinary cards.
+CACHED_CHARACTERS = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class AnswerCard:
     my_vote: int = 0
 
 
-_cards: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=CACHED_CARDS)
+_cards: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=CACHED_CHARACTERS, getsizeof=len)
 _lock = threading.Lock()
 _CSRF_PLACEHOLDER = secrets.token_hex(16)
 

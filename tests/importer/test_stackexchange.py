@@ -323,3 +323,86 @@ def test_the_import_account_is_reused_by_later_imports(
     assert len(importers) == 1
     assert sites == {"importer", "insurance", "other-site"}
     assert len([t for t in _questions(db) if t.startswith("Is a dropped laptop")]) == 1
+
+
+def _odd_dump(folder: Path) -> Path:
+    from tests.importer.helpers import row
+
+    folder.mkdir()
+    question = {
+        "PostTypeId": 1,
+        "CreationDate": "2022-01-01T00:00:00.000",
+        "Body": "<p>What does the policy say about this?</p>",
+    }
+    posts = [
+        row({**question, "Id": " 5", "Title": "Spaces around the id", "OwnerUserId": " 7"}),
+        row({**question, "Id": "5", "Title": "The same id again, in the same batch"}),
+        row({**question, "Id": "²", "Title": "A superscript digit as its id"}),
+        row({**question, "Id": "9" * 5000, "Title": "An id of five thousand digits"}),
+        row({**question, "Id": "6", "Title": "A long tag", "Tags": "<" + "x" * 40 + ">"}),
+        row(
+            {
+                "Id": 7,
+                "PostTypeId": 2,
+                "ParentId": "05",
+                "Score": "9" * 30,
+                "Body": "<p>An answer with a huge score.</p>",
+                "OwnerUserId": 7,
+            }
+        ),
+        row({"Id": 8, "PostTypeId": 2, "Body": "<p>An answer without a parent.</p>"}),
+    ]
+    users = [row({"Id": " 7", "DisplayName": "Spaced"}), row({"Id": "7", "DisplayName": "Twin"})]
+    for name, root, lines in (("Posts.xml", "posts", posts), ("Users.xml", "users", users)):
+        (folder / name).write_text(
+            f'<?xml version="1.0" encoding="utf-8"?>\n<{root}>\n'
+            + "\n".join(lines)
+            + f"\n</{root}>\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
+def test_odd_ids_scores_and_tags_are_rejected_or_kept_never_a_crash(
+    import_env: None, db: Database, tmp_path: Path
+) -> None:
+    dump = _odd_dump(tmp_path / "odd")
+
+    first = run_import(str(dump), "--topic", "claims")
+    second = run_import(str(dump), "--topic", "claims")
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    questions = _questions(db)
+    assert set(questions) == {"Spaces around the id", "A long tag"}
+    assert questions["A long tag"].tags == ["x" * 32]
+    answer = _answers(db)["An answer with a huge score."]
+    assert answer.score == 2_147_483_647
+    assert answer.question_id == questions["Spaces around the id"].id
+    assert _user(db, "Spaced").id == answer.author_id
+    output = " ".join(first.output.split())
+    assert "bad id: 2" in output
+    assert "unknown or rejected question: 1" in output
+
+
+def test_answers_to_a_question_deleted_since_its_import_are_rejected(
+    import_env: None, db: Database, client: TestClient, people: People, tmp_path: Path
+) -> None:
+    dump = copy_dump(tmp_path / "insurance")
+    posts = dump / "Posts.xml"
+    full = posts.read_text(encoding="utf-8")
+    answers_out = "\n".join(line for line in full.splitlines() if 'PostTypeId="2"' not in line)
+    posts.write_text(answers_out, encoding="utf-8")
+    assert run_import(str(dump), "--topic", "claims").exit_code == 0
+    laptop = _questions(db)["Is a dropped laptop covered under home contents?"]
+    admin = people.make("admin")
+    assert client.delete(f"/questions/{laptop.id}", headers=admin.headers).status_code == 204
+
+    posts.write_text(full, encoding="utf-8")
+    result = run_import(str(dump), "--topic", "claims")
+
+    assert result.exit_code == 0, result.output
+    with db.session(write=False) as session:
+        on_deleted = session.execute(select(Answer.id).where(Answer.question_id == laptop.id)).all()
+    assert on_deleted == []
+    assert "unknown or rejected question: 3" in " ".join(result.output.split())
