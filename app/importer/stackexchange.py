@@ -43,8 +43,7 @@ from app.reviews.service import create_review
 from app.topics.models import Topic
 from app.users.models import Role, User
 from app.users.schemas import UserUpdate
-from app.users.service import snapshot as user_snapshot
-from app.users.service import update_user
+from app.users.service import add_user, update_user
 
 IMPORTER = "importer"
 # Imported people cannot sign in: no password hash verifies against this.
@@ -682,14 +681,4 @@ def _new_user(
         active=active,
         reputation=0,
     )
-    session.add(user)
-    session.flush()
-    audit.record(
-        session,
-        ctx,
-        "user.create",
-        target_type="user",
-        target_id=user.id,
-        payload={"after": user_snapshot(user)},
-    )
-    return user
+    return add_user(session, ctx, user)

@@ -46,6 +46,11 @@ def create_user(session: Session, ctx: AuditContext, data: UserCreate) -> User:
         active=True,
         reputation=0,
     )
+    return add_user(session, ctx, user)
+
+
+def add_user(session: Session, ctx: AuditContext, user: User) -> User:
+    """Store a new user and audit it as `user.create` (also the importer's way in)."""
     session.add(user)
     session.flush()
     audit.record(
