@@ -102,23 +102,36 @@ def write_engine(engine: Engine) -> Engine:
     return engine
 
 
+def _read_only(engine_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`engine_kwargs` for a PostgreSQL pool of autocommit, read-only connections."""
+    connect_args = dict(engine_kwargs.get("connect_args", {}))
+    options = connect_args.get("options", "")
+    connect_args["options"] = f"{options} -c default_transaction_read_only=on".strip()
+    return {
+        **engine_kwargs,
+        "connect_args": connect_args,
+        "pool_pre_ping": False,
+        "isolation_level": "AUTOCOMMIT",
+    }
+
+
 class Database:
     """An engine with the two session factories the service uses."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.engine = create_db_engine(url, **engine_kwargs)
-        self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(write_engine(self.engine), expire_on_commit=False)
-        # One-statement reads on the hot path (the token check of a search): on
-        # PostgreSQL a pool of its own in autocommit, without BEGIN, COMMIT or a ping
-        # per checkout; a connection found dead is replaced and the read tried again.
+        # Reads (GET requests, one-statement checks) on PostgreSQL: a pool of its own in
+        # autocommit, without BEGIN, COMMIT or a ping per checkout. Each statement sees
+        # what was committed when it started, as it would inside a READ COMMITTED
+        # transaction, and the server refuses any write made through it. A connection
+        # found dead is dropped with the pool's others; `read_one` tries again on a new one.
         self._reader = (
             self.engine
             if self.engine.dialect.name == "sqlite"
-            else create_db_engine(
-                url, pool_pre_ping=False, isolation_level="AUTOCOMMIT", **engine_kwargs
-            )
+            else create_db_engine(url, **_read_only(engine_kwargs))
         )
+        self.read_sessions = sessionmaker(self._reader, expire_on_commit=False)
 
     def session(self, *, write: bool = True) -> Session:
         return (self.write_sessions if write else self.read_sessions)()

