@@ -1,5 +1,6 @@
 """Answering, editing, deleting and voting on answers."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.answers.models import Answer, AnswerRevision, ValidationState, Vote
 from app.answers.schemas import AnswerCreate, AnswerUpdate
 from app.audit import service as audit
-from app.audit.service import AuditContext
+from app.audit.service import AuditContext, Event
 from app.db import utcnow
 from app.errors import NotFound, OwnAnswerVote
 from app.outbox.service import enqueue_thread
@@ -31,10 +32,14 @@ def snapshot(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _keep_revision(session: Session, answer: Answer, editor: User) -> None:
+def _keep_revision(session: Session, answer: Answer, editor_id: int, at: datetime) -> None:
     session.add(
         AnswerRevision(
-            answer_id=answer.id, number=answer.revision, body=answer.body, editor_id=editor.id
+            answer_id=answer.id,
+            number=answer.revision,
+            body=answer.body,
+            editor_id=editor_id,
+            created_at=at,
         )
     )
 
@@ -43,28 +48,34 @@ def create_answer(
     session: Session, ctx: AuditContext, author: User, question: Question, data: AnswerCreate
 ) -> Answer:
     answer = Answer(
-        question_id=question.id,
-        topic_id=question.topic_id,
-        author=author,
-        body=data.body,
-        state=ValidationState.unreviewed,
-        score=0,
-        revision=1,
-        open_flags=0,
+        question_id=question.id, topic_id=question.topic_id, author=author, body=data.body
     )
-    session.add(answer)
+    return add_answers(session, ctx, [answer])[0]
+
+
+def add_answers(session: Session, ctx: AuditContext, answers: list[Answer]) -> list[Answer]:
+    """Store new, unreviewed answers (their question, topic, author and body set; their
+    score and times when they are not zero and now) with their first revision, search
+    outbox row and `answer.create` event: one flush and one append to the chain for all."""
+    now = utcnow()
+    for answer in answers:
+        answer.state = ValidationState.unreviewed
+        answer.score = answer.score or 0
+        answer.revision = 1
+        answer.open_flags = 0
+        answer.created_at = answer.created_at or now
+        answer.updated_at = answer.updated_at or answer.created_at
+        answer.author_id = answer.author_id or answer.author.id
+    session.add_all(answers)
     session.flush()
-    _keep_revision(session, answer, author)
-    enqueue_thread(session, answer.question_id)
-    audit.record(
-        session,
-        ctx,
-        "answer.create",
-        target_type="answer",
-        target_id=answer.id,
-        payload={"after": snapshot(answer)},
-    )
-    return answer
+    events = []
+    for answer in answers:
+        _keep_revision(session, answer, answer.author_id, answer.created_at)
+        events.append(Event("answer.create", "answer", answer.id, {"after": snapshot(answer)}))
+    for question_id in dict.fromkeys(a.question_id for a in answers):
+        enqueue_thread(session, question_id)
+    audit.record_many(session, ctx, events)
+    return answers
 
 
 def get_answer(session: Session, answer_id: int) -> Answer:
@@ -91,7 +102,7 @@ def update_answer(
     answer.revision += 1
     answer.updated_at = utcnow()
     session.flush()
-    _keep_revision(session, answer, editor)
+    _keep_revision(session, answer, editor.id, answer.updated_at)
     enqueue_thread(session, answer.question_id)
     after_answer_change(session, answer)
     audit.record(

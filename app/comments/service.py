@@ -3,7 +3,7 @@
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.audit.service import AuditContext
+from app.audit.service import AuditContext, Event
 from app.comments.models import Comment
 from app.users.models import User
 
@@ -18,21 +18,31 @@ def add_comment(
 ) -> Comment:
     """Comment on a question, or on one of its answers when `answer_id` is given."""
     comment = Comment(question_id=question_id, answer_id=answer_id, author=author, body=body)
-    session.add(comment)
+    return add_comments(session, ctx, [comment])[0]
+
+
+def add_comments(session: Session, ctx: AuditContext, comments: list[Comment]) -> list[Comment]:
+    """Store new comments (question, answer or none, author, body; their time when it is
+    not now), each audited as `comment.create`: one flush and one append for all."""
+    for comment in comments:
+        comment.author_id = comment.author_id or comment.author.id
+    session.add_all(comments)
     session.flush()
-    audit.record(
-        session,
-        ctx,
-        "comment.create",
-        target_type="comment",
-        target_id=comment.id,
-        payload={
-            "after": {
-                "question_id": question_id,
-                "answer_id": answer_id,
-                "body": body,
-                "author_id": author.id,
-            }
-        },
-    )
-    return comment
+    events = [
+        Event(
+            "comment.create",
+            "comment",
+            c.id,
+            {
+                "after": {
+                    "question_id": c.question_id,
+                    "answer_id": c.answer_id,
+                    "body": c.body,
+                    "author_id": c.author_id,
+                }
+            },
+        )
+        for c in comments
+    ]
+    audit.record_many(session, ctx, events)
+    return comments

@@ -23,27 +23,28 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.answers.models import Answer, AnswerRevision
+from app.answers.models import Answer
 from app.answers.schemas import AnswerCreate
-from app.answers.service import create_answer
+from app.answers.service import add_answers
 from app.audit import service as audit
-from app.audit.service import Actor, AuditContext
+from app.audit.service import Actor, AuditContext, Event
+from app.comments.models import Comment
 from app.comments.schemas import CommentCreate
-from app.comments.service import add_comment
+from app.comments.service import add_comments
 from app.config import Settings
 from app.db import Database, session_scope
 from app.importer.convert import html_to_markdown
 from app.importer.dump import MAX_TAG, identifier, rows, slug, tags, timestamp
 from app.importer.models import ImportedRecord
-from app.questions.models import Question, QuestionRevision, QuestionStatus
+from app.questions.models import Question, QuestionStatus
 from app.questions.schemas import QuestionCreate
-from app.questions.service import create_question
+from app.questions.service import add_questions
 from app.reviews.schemas import ReviewCreate
 from app.reviews.service import create_review
 from app.topics.models import Topic
 from app.users.models import Role, User
 from app.users.schemas import UserUpdate
-from app.users.service import add_user, update_user
+from app.users.service import add_user, add_users, update_user
 
 IMPORTER = "importer"
 # Imported people cannot sign in: no password hash verifies against this.
@@ -143,6 +144,7 @@ class StackExchangeImport:
         self.progress = progress
         self.report = Report(self.site)
         self.importer_id = 0
+        self.topic_ids: dict[str, int] = {}  # slug → id, of the topics the import writes to
         self._at: tuple[str, int, int, int] = ("", 0, 0, 0)  # file, bytes read, of, rows
 
     # ---- The passes ----
@@ -193,7 +195,8 @@ class StackExchangeImport:
         if not (self.directory / "Posts.xml").is_file():
             raise ImportRefused(f"{self.directory}: no Posts.xml (is this a Stack Exchange dump?)")
         with self.db.session(write=False) as session:
-            known = set(session.execute(select(Topic.slug)).scalars())
+            known = dict(session.execute(select(Topic.slug, Topic.id)).all())
+        self.topic_ids = {slug: known[slug] for slug in self.topics.topics if slug in known}
         unknown = [t for t in self.topics.topics if t not in known]
         if unknown:
             raise ImportRefused(
@@ -306,7 +309,7 @@ class StackExchangeImport:
                 ImportedRecord.site == IMPORTER, ImportedRecord.kind == IMPORTER
             )
             if user is None:
-                user = _new_user(session, ctx, IMPORTER, "Importer", [Role.expert])
+                user = add_user(session, ctx, _user(IMPORTER, "Importer", [Role.expert]))
                 session.add(
                     ImportedRecord(
                         site=IMPORTER, kind=IMPORTER, source_id=IMPORTER, target_id=user.id
@@ -347,17 +350,17 @@ class StackExchangeImport:
         self, session: Session, ctx: AuditContext, batch: list[dict[str, str]]
     ) -> list[ImportedRecord]:
         tally = self.report.tallies["users"]
-        records = []
-        for row in self._fresh(session, "user", batch, tally):
-            user = self._person(session, ctx, row["Id"], row.get("DisplayName"))
-            records.append(self._record("user", row["Id"], user.id))
-            tally.imported += 1
-        return records
+        fresh = self._fresh(session, "user", batch, tally)
+        people = [self._person(row["Id"], row.get("DisplayName")) for row in fresh]
+        add_users(session, ctx, people)
+        tally.imported += len(fresh)
+        return [self._record("user", row["Id"], u.id) for row, u in zip(fresh, people, strict=True)]
 
-    def _person(self, session: Session, ctx: AuditContext, source: str, name: str | None) -> User:
+    def _person(self, source: str, name: str | None) -> User:
+        """A person of the dump as a new Vouch user (not stored yet)."""
         username = f"{self.site}.{source.replace('-', 'm')}"
         display = (name or "").strip()[:120] or f"{self.site} user {source}"
-        return _new_user(session, ctx, username, display, [Role.rep], active=False)
+        return _user(username, display, [Role.rep])
 
     def _authors(
         self,
@@ -365,30 +368,28 @@ class StackExchangeImport:
         ctx: AuditContext,
         rows: list[dict[str, str]],
         records: list[ImportedRecord],
-    ) -> dict[str, User]:
-        """The Vouch user behind each row's author (by `_author_key`), made where missing:
-        people the dump names without an account (deleted users) and the site's unknown
-        author become users too. Loaded in one query for the batch."""
+    ) -> dict[str, int]:
+        """The id of the Vouch user behind each row's author (by `_author_key`), made
+        where missing: people the dump names without an account (deleted users) and the
+        site's unknown author become users too, all in one go for the batch."""
         keys = {_author_key(row): row for row in rows}
-        known = self._known(session, "user", keys)
-        by_id = {
-            user.id: user
-            for user in session.execute(select(User).where(User.id.in_(known.values()))).scalars()
-        }
-        found = {key: by_id[user_id] for key, user_id in known.items()}
+        found = self._known(session, "user", keys)
+        missing: dict[str, User] = {}
         for key, row in keys.items():
             if key in found:
                 continue
             if key.startswith("name:"):
                 digest = hashlib.sha256(key.encode()).hexdigest()[:12]
-                user = self._person(session, ctx, f"n{digest}", key.removeprefix("name:"))
+                missing[key] = self._person(f"n{digest}", key.removeprefix("name:"))
             elif key == UNKNOWN_AUTHOR:
-                user = self._person(session, ctx, "unknown", "Unknown author")
+                missing[key] = self._person("unknown", "Unknown author")
             else:
-                user = self._person(session, ctx, key, _author_name(row))
-            found[key] = user
+                missing[key] = self._person(key, _author_name(row))
+        add_users(session, ctx, list(missing.values()))
+        for key, user in missing.items():
+            found[key] = user.id
             records.append(self._record("user", key, user.id))
-            self.report.tallies["users"].imported += 1
+        self.report.tallies["users"].imported += len(missing)
         return found
 
     # ---- Questions ----
@@ -406,24 +407,33 @@ class StackExchangeImport:
                 ready.append((row, fields))
         records: list[ImportedRecord] = []
         authors = self._authors(session, ctx, [row for row, _ in ready], records)
+        questions = []
         for row, fields in ready:
-            question = create_question(session, ctx, authors[_author_key(row)], fields)
+            created = timestamp(row.get("CreationDate"))
+            question = Question(
+                topic_id=self.topic_ids[fields.topic],
+                author_id=authors[_author_key(row)],
+                title=fields.title,
+                body=fields.body,
+                created_at=created,
+                updated_at=_last_change(row) or created,
+            )
+            question.tags = fields.tags
+            questions.append(question)
+        names = {topic_id: slug for slug, topic_id in self.topic_ids.items()}
+        add_questions(session, ctx, questions, names)
+        closed = []
+        for (row, _), question in zip(ready, questions, strict=True):
             if row.get("ClosedDate"):
                 question.status = QuestionStatus.closed
-                audit.record(
-                    session,
-                    ctx,
-                    "question.close",
-                    target_type="question",
-                    target_id=question.id,
-                    payload={"before": {"status": "open"}, "after": {"status": "closed"}},
-                )
-            _keep_times(session, question, row)
+                change = {"before": {"status": "open"}, "after": {"status": "closed"}}
+                closed.append(Event("question.close", "question", question.id, change))
             accepted = row["AcceptedAnswerId"] or None
             records.append(
                 self._record("question", row["Id"], question.id, accepted_source_id=accepted)
             )
-            tally.imported += 1
+        audit.record_many(session, ctx, closed)
+        tally.imported += len(questions)
         return records
 
     def _question_fields(self, row: dict[str, str]) -> QuestionCreate | str:
@@ -467,19 +477,18 @@ class StackExchangeImport:
             ).scalars()
         }
         # Live questions only: one deleted since it was imported takes no more answers.
-        questions = {
-            q.id: q
-            for q in session.execute(
-                select(Question).where(
+        topic_of = dict(
+            session.execute(
+                select(Question.id, Question.topic_id).where(
                     Question.id.in_([r.target_id for r in parents.values()]),
                     Question.deleted_at.is_(None),
                 )
-            ).scalars()
-        }
+            ).all()
+        )
         ready: list[tuple[dict[str, str], ImportedRecord, AnswerCreate]] = []
         for row in fresh:
             parent = parents.get(row["ParentId"])
-            if parent is None or parent.target_id not in questions:
+            if parent is None or parent.target_id not in topic_of:
                 tally.rejected["unknown or rejected question"] += 1
                 continue
             body = html_to_markdown(row.get("Body") or "")
@@ -489,27 +498,29 @@ class StackExchangeImport:
                 tally.rejected["empty body" if not body else _reason(exc)] += 1
         records: list[ImportedRecord] = []
         authors = self._authors(session, ctx, [row for row, _, _ in ready], records)
+        answers = []
         for row, parent, data in ready:
-            answer = create_answer(
-                session, ctx, authors[_author_key(row)], questions[parent.target_id], data
+            created = timestamp(row.get("CreationDate"))
+            answer = Answer(
+                question_id=parent.target_id,
+                topic_id=topic_of[parent.target_id],
+                author_id=authors[_author_key(row)],
+                body=data.body,
+                score=_score(row.get("Score")),
+                created_at=created,
+                updated_at=_last_change(row) or created,
             )
-            answer.score = _score(row.get("Score"))
-            answer.created_at = timestamp(row.get("CreationDate")) or answer.created_at
-            answer.updated_at = _last_change(row) or answer.created_at
-            _revision_time(session, AnswerRevision, "answer_id", answer.id, answer.created_at)
+            answers.append(answer)
+        add_answers(session, ctx, answers)
+        importer = session.get_one(User, self.importer_id)
+        endorse = ReviewCreate.model_validate(
+            {"verdict": "endorse", "rationale": f"Accepted answer on {self.site}."}
+        )
+        for (row, parent, _), answer in zip(ready, answers, strict=True):
             if parent.accepted_source_id == row["Id"]:
-                create_review(
-                    session,
-                    self.settings,
-                    ctx,
-                    session.get_one(User, self.importer_id),
-                    answer.id,
-                    ReviewCreate.model_validate(
-                        {"verdict": "endorse", "rationale": f"Accepted answer on {self.site}."}
-                    ),
-                )
+                create_review(session, self.settings, ctx, importer, answer.id, endorse)
             records.append(self._record("answer", row["Id"], answer.id))
-            tally.imported += 1
+        tally.imported += len(answers)
         return records
 
     # ---- Comments ----
@@ -558,12 +569,20 @@ class StackExchangeImport:
                 tally.rejected["empty text" if not text else _reason(exc)] += 1
         records: list[ImportedRecord] = []
         authors = self._authors(session, ctx, [row for row, *_ in ready], records)
-        for row, question_id, answer_id, data in ready:
-            author = authors[_author_key(row)]
-            comment = add_comment(session, ctx, author, question_id, data.body, answer_id)
-            comment.created_at = timestamp(row.get("CreationDate")) or comment.created_at
+        comments = [
+            Comment(
+                question_id=question_id,
+                answer_id=answer_id,
+                author_id=authors[_author_key(row)],
+                body=data.body,
+                created_at=timestamp(row.get("CreationDate")),
+            )
+            for row, question_id, answer_id, data in ready
+        ]
+        add_comments(session, ctx, comments)
+        for (row, *_), comment in zip(ready, comments, strict=True):
             records.append(self._record("comment", row["Id"], comment.id))
-            tally.imported += 1
+        tally.imported += len(comments)
         return records
 
 
@@ -641,38 +660,9 @@ def _last_change(row: dict[str, str]) -> datetime | None:
     return timestamp(row.get("LastEditDate")) or timestamp(row.get("LastActivityDate"))
 
 
-def _revision_time(
-    session: Session,
-    model: type[QuestionRevision] | type[AnswerRevision],
-    key: str,
-    owner_id: int,
-    at: datetime,
-) -> None:
-    """The first revision, still pending in the session, dated as its post."""
-    for pending in session.new:
-        if isinstance(pending, model) and getattr(pending, key) == owner_id:
-            pending.created_at = at
-
-
-def _keep_times(session: Session, question: Question, row: dict[str, str]) -> None:
-    """The question's times as the dump has them (created, last changed)."""
-    created = timestamp(row.get("CreationDate")) or question.created_at
-    question.created_at = created
-    question.updated_at = _last_change(row) or created
-    _revision_time(session, QuestionRevision, "question_id", question.id, created)
-
-
-def _new_user(
-    session: Session,
-    ctx: AuditContext,
-    username: str,
-    display_name: str,
-    roles: list[Role],
-    *,
-    active: bool = False,
-) -> User:
-    """A user who cannot sign in (no password), audited as `user.create`."""
-    user = User(
+def _user(username: str, display_name: str, roles: list[Role], *, active: bool = False) -> User:
+    """A user who cannot sign in (no password), not stored yet."""
+    return User(
         username=username,
         display_name=display_name,
         password_hash=NO_PASSWORD,
@@ -681,4 +671,3 @@ def _new_user(
         active=active,
         reputation=0,
     )
-    return add_user(session, ctx, user)

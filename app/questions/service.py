@@ -1,13 +1,14 @@
 """Asking, editing, deleting and listing questions."""
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.answers.models import Answer
 from app.audit import service as audit
-from app.audit.service import AuditContext
+from app.audit.service import AuditContext, Event
 from app.db import utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.outbox.service import enqueue_thread
@@ -33,7 +34,7 @@ def snapshot(question: Question) -> dict[str, Any]:
     }
 
 
-def _keep_revision(session: Session, question: Question, editor: User) -> None:
+def _keep_revision(session: Session, question: Question, editor_id: int, at: datetime) -> None:
     session.add(
         QuestionRevision(
             question_id=question.id,
@@ -41,7 +42,8 @@ def _keep_revision(session: Session, question: Question, editor: User) -> None:
             title=question.title,
             body=question.body,
             tags=question.tags,
-            editor_id=editor.id,
+            editor_id=editor_id,
+            created_at=at,
         )
     )
 
@@ -55,38 +57,52 @@ def create_question(
             f"Unknown topic {data.topic!r}.",
             errors=[{"field": "body.topic", "message": f"unknown topic {data.topic!r}"}],
         )
-    question = Question(topic=topic, author=author, title=data.title, body=data.body, revision=1)
+    question = Question(topic=topic, author=author, title=data.title, body=data.body)
     question.tags = data.tags
-    session.add(question)
+    return add_questions(session, ctx, [question], {topic.id: topic.slug})[0]
+
+
+def add_questions(
+    session: Session, ctx: AuditContext, questions: list[Question], topics: dict[int, str]
+) -> list[Question]:
+    """Store new questions (their topic, author, text and tags set, and their times when
+    they are not now) with their first revision, search outbox row and `question.create`
+    event: one flush and one append to the chain for all. `topics` names each topic id."""
+    now = utcnow()
+    for question in questions:
+        question.revision = 1
+        question.created_at = question.created_at or now
+        question.updated_at = question.updated_at or question.created_at
+        question.topic_id = question.topic_id or question.topic.id
+        question.author_id = question.author_id or question.author.id
+    session.add_all(questions)
     session.flush()
-    _keep_revision(session, question, author)
-    enqueue_thread(session, question.id)
-    audit.record(
-        session,
-        ctx,
-        "question.create",
-        target_type="question",
-        target_id=question.id,
-        payload={"after": {**snapshot(question), "topic": topic.slug}},
+    events = []
+    for question in questions:
+        _keep_revision(session, question, question.author_id, question.created_at)
+        enqueue_thread(session, question.id)
+        after = {**snapshot(question), "topic": topics[question.topic_id]}
+        events.append(Event("question.create", "question", question.id, {"after": after}))
+    audit.record_many(session, ctx, events)
+    return questions
+
+
+# Built once: every thread view binds its id and reuses the statement and its SQL.
+_LIVE_QUESTION = (
+    select(Question)
+    .options(
+        joinedload(Question.topic),
+        joinedload(Question.author),
+        joinedload(Question.tag_rows),
     )
-    return question
+    .where(Question.id == bindparam("question_id"), Question.deleted_at.is_(None))
+)
 
 
 def get_question(session: Session, question_id: int) -> Question:
     """A live (not tombstoned) question with its topic and author; 404 otherwise."""
-    question = (
-        session.execute(
-            select(Question)
-            .options(
-                joinedload(Question.topic),
-                joinedload(Question.author),
-                joinedload(Question.tag_rows),
-            )
-            .where(Question.id == question_id, Question.deleted_at.is_(None))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    found = session.execute(_LIVE_QUESTION, {"question_id": question_id})
+    question = found.unique().scalar_one_or_none()
     if question is None:
         raise NotFound(f"No question with id {question_id}.")
     return question
@@ -120,7 +136,7 @@ def update_question(
     question.revision += 1
     question.updated_at = utcnow()
     session.flush()
-    _keep_revision(session, question, editor)
+    _keep_revision(session, question, editor.id, question.updated_at)
     enqueue_thread(session, question.id)
     audit.record(
         session,

@@ -12,9 +12,9 @@ from app.answers.schemas import AnswerOut
 from app.comments.models import Comment
 from app.comments.schemas import CommentOut
 from app.db import utcnow
-from app.questions.models import Question
+from app.errors import NotFound
+from app.questions.models import Question, QuestionTag
 from app.questions.schemas import QuestionOut
-from app.questions.service import get_question
 from app.resources.models import Resource
 from app.resources.schemas import ResourceOut
 from app.reviews.models import Review
@@ -22,6 +22,7 @@ from app.reviews.schemas import ReviewOut
 from app.reviews.state import effective_state
 from app.schemas import ResponseModel, UserSummary
 from app.signals.models import LearningNeed, SignalKind
+from app.topics.models import Topic
 from app.users.models import User
 
 
@@ -86,18 +87,28 @@ class ThreadPage:
 
 def load_thread(session: Session, question_id: int) -> Thread:
     """The whole thread; the number of SQL queries does not grow with its size."""
-    return _thread_of(session, get_question(session, question_id))
+    return load_thread_page(session, question_id).thread
 
 
 def load_thread_page(session: Session, question_id: int) -> ThreadPage:
-    """`load_thread` with the topic's name, description and required endorsements (loaded
-    with the question: no extra query)."""
-    question = get_question(session, question_id)
-    topic = question.topic
-    return ThreadPage(
-        thread=_thread_of(session, question),
-        topic=ThreadTopic(topic.slug, topic.name, topic.description, topic.required_endorsements),
+    """The thread with its topic's name, description and required endorsements (read
+    with the question: no extra query); 404 for a question that is not there or deleted."""
+    rows = session.connection().execute(_QUESTION_ROWS, {"question_id": question_id}).all()
+    if not rows:
+        raise NotFound(f"No question with id {question_id}.")
+    first = rows[0]
+    question: dict[str, Any] = {name: getattr(first, name) for name in _QUESTION_FIELDS}
+    question["topic"] = first.topic
+    question["author"] = {
+        "id": first.author_id,
+        "username": first.username,
+        "display_name": first.display_name,
+    }
+    question["tags"] = [row.tag for row in rows if row.tag is not None]
+    topic = ThreadTopic(
+        first.topic, first.topic_name, first.topic_description, first.required_endorsements
     )
+    return ThreadPage(thread=_thread_of(session, question, first.topic_id), topic=topic)
 
 
 # A thread is read far more often than it is written, so it is read as plain rows (no
@@ -131,6 +142,25 @@ def _with_author(rows: Any, person: str) -> list[dict[str, Any]]:
 
 # Built once: each thread binds its question id and reuses the statement and its SQL.
 _QUESTION: BindParameter[int] = bindparam("question_id")
+_QUESTION_FIELDS = ("id", "title", "body", "status", "revision", "created_at", "updated_at")
+# The question, its topic and author, one row per tag (one row of nulls without tags).
+_QUESTION_ROWS = (
+    select(
+        *(getattr(Question, name) for name in _QUESTION_FIELDS),
+        Question.topic_id,
+        Topic.slug.label("topic"),
+        Topic.name.label("topic_name"),
+        Topic.description.label("topic_description"),
+        Topic.required_endorsements,
+        *_AUTHOR,
+        QuestionTag.tag,
+    )
+    .join(Topic, Topic.id == Question.topic_id)
+    .join(User, User.id == Question.author_id)
+    .outerjoin(QuestionTag, QuestionTag.question_id == Question.id)
+    .where(Question.id == _QUESTION, Question.deleted_at.is_(None))
+    .order_by(QuestionTag.position)
+)
 _LIVE = (Answer.question_id == _QUESTION, Answer.deleted_at.is_(None))
 _ANSWERS = (
     select(*_ANSWER_COLUMNS, *_AUTHOR)
@@ -161,9 +191,9 @@ _RESOURCES = (
 )
 
 
-def _thread_of(session: Session, question: Question) -> Thread:
+def _thread_of(session: Session, question: dict[str, Any], topic_id: int) -> Thread:
     now = utcnow()
-    on = {"question_id": question.id}
+    on = {"question_id": question["id"]}
     # The session's connection: these are plain rows, the ORM's execution layer adds nothing.
     db = session.connection()
     comments = _grouped(_with_author(db.execute(_COMMENTS, on), "author"), "answer_id")
@@ -178,12 +208,10 @@ def _thread_of(session: Session, question: Question) -> Thread:
     signal = db.execute(_SIGNAL, on).one_or_none()
     return Thread.model_validate(
         {
-            "question": question_out(question),
+            "question": question,
             "answers": [answer(a) for a in _with_author(db.execute(_ANSWERS, on), "author")],
             "comments": comments.get(None, []),
-            "resources": [
-                row._asdict() for row in db.execute(_RESOURCES, {"topic_id": question.topic_id})
-            ],
+            "resources": [row._asdict() for row in db.execute(_RESOURCES, {"topic_id": topic_id})],
             "learning_need": signal._asdict() if signal else None,
         }
     )

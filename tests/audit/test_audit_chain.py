@@ -3,12 +3,14 @@
 import itertools
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from app.audit import service as audit
 from app.audit.models import AuditEvent
-from app.audit.service import verify_chain
-from app.db import Database
+from app.audit.service import Actor, AuditContext, Event, verify_chain
+from app.db import Database, session_scope
 from tests.factories import PASSWORD, People, ask
 
 
@@ -123,3 +125,30 @@ def test_chain_is_gap_free_and_linked(client: TestClient, people: People, db: Da
     with db.session(write=False) as session:
         report = verify_chain(session)
     assert report.ok and report.head_seq == len(chain) and report.first_bad_seq is None
+
+
+def test_events_appended_together_chain_as_one_by_one(db: Database) -> None:
+    ctx = AuditContext(actor=Actor(None, "import", ("system",)), request_id="import-1")
+    with session_scope(db) as session:
+        audit.record(session, ctx, "import.batch", target_type="import", target_id="a")
+        last = audit.record_many(
+            session,
+            ctx,
+            [Event("import.batch", "import", f"b{i}", {"n": i}) for i in range(3)],
+        )
+        audit.record(session, ctx, "import.batch", target_type="import", target_id="c")
+        assert audit.record_many(session, ctx, []) == last + 1
+    chain = events(db)
+    assert [e.target_id for e in chain] == ["a", "b0", "b1", "b2", "c"]
+    assert [e.seq for e in chain] == list(range(chain[0].seq, chain[0].seq + 5))
+    assert [e.payload for e in chain[1:4]] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert all(e.prev_hash == before.hash for before, e in itertools.pairwise(chain))
+    with db.session(write=False) as session:
+        report = verify_chain(session)
+    assert report.ok and report.events_checked == 5
+
+
+def test_an_unknown_action_is_refused_before_anything_is_written(db: Database) -> None:
+    with session_scope(db) as session, pytest.raises(ValueError, match="unknown audit action"):
+        audit.record_many(session, AuditContext(), [Event("import.batch"), Event("nonsense")])
+    assert events(db) == []
