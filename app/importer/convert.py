@@ -12,7 +12,7 @@ import re
 import nh3
 from markdownify import markdownify
 
-from app.web.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES
+from app.html_policy import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES
 
 _IMPORT_TAGS = ALLOWED_TAGS | {"img"}
 _IMPORT_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "img": {"src", "alt", "title"}}

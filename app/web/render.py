@@ -22,18 +22,11 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 from starlette.responses import RedirectResponse, Response
 
+from app.html_policy import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES
 from app.web.navigation import navigation
 from app.web.session import template_globals
 
 HERE = Path(__file__).parent
-
-ALLOWED_TAGS = {
-    "a", "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote",
-    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
-    "table", "thead", "tbody", "tr", "th", "td",
-}  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
-URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def _image_as_link(
