@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.answers.models import Answer, AnswerRevision, ValidationState, Vote
@@ -168,22 +168,6 @@ def cast_vote(session: Session, ctx: AuditContext, voter: User, answer: Answer, 
         payload={"before": {"value": previous}, "after": {"value": value}, "score": answer.score},
     )
     return answer.score
-
-
-# Built once: a thread page binds its question and its reader.
-_VOTES_IN_THREAD = (
-    select(Vote.answer_id, Vote.value)
-    .join(Answer, Answer.id == Vote.answer_id)
-    .where(Answer.question_id == bindparam("question_id"), Vote.user_id == bindparam("voter_id"))
-)
-
-
-def votes_in_thread(session: Session, voter_id: int, question_id: int) -> dict[int, int]:
-    """The votes `voter_id` has cast on the answers of a thread (answer id → +1 or -1)."""
-    rows = session.connection().execute(
-        _VOTES_IN_THREAD, {"question_id": question_id, "voter_id": voter_id}
-    )
-    return {answer_id: value for answer_id, value in rows}
 
 
 def list_revisions(

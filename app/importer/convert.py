@@ -2,21 +2,27 @@
 
 The HTML is first cleaned on the web interface's own allow-list (nh3): script, style
 and iframes go with their content, `javascript:` and other schemes lose their links,
-unknown tags keep only their text. markdownify then writes the rest as markdown: code
-blocks, inline code, links, lists, emphasis, headings, quotes and tables survive, and
-images become markdown images, which the web interface shows as links.
+unknown tags keep only their text. html-to-markdown (a compiled converter, five times
+faster than markdownify on the shared dumps: 0.19 against 1.0 ms a post) then writes the
+rest as markdown: code blocks, inline code, links, lists, emphasis, headings, quotes and
+tables survive, and images become markdown images, which the web interface shows as
+links.
 """
 
 import re
 
 import nh3
-from markdownify import markdownify
+from html_to_markdown import ConversionOptions, convert
 
 from app.html_policy import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, URL_SCHEMES
 
 _IMPORT_TAGS = ALLOWED_TAGS | {"img"}
 _IMPORT_ATTRIBUTES = {**ALLOWED_ATTRIBUTES, "img": {"src", "alt", "title"}}
 _BLANK_LINES = re.compile(r"\n{3,}")
+# Plain markdown only: no metadata, no `<url>` autolinks, "-" bullets, "#" headings.
+_OPTIONS = ConversionOptions(
+    heading_style="atx", bullets="-", autolinks=False, extract_metadata=False
+)
 
 
 def html_to_markdown(html: str) -> str:
@@ -28,5 +34,5 @@ def html_to_markdown(html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel=None,
     )
-    text = markdownify(clean, heading_style="ATX", bullets="-", code_language="")
+    text = convert(clean, _OPTIONS).content or ""
     return _BLANK_LINES.sub("\n\n", text).strip()

@@ -10,15 +10,12 @@ a second run adds nothing. Decisions are in docs/import.md.
 """
 
 import hashlib
-import os
 import re
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -250,8 +247,7 @@ class StackExchangeImport:
     ) -> None:
         """Stream `path` and write its wanted rows in batches, one transaction each."""
         chosen = (_normalised(row) for row in self._read(path, label or path.name) if wanted(row))
-        batches = _batches(chosen, self.batch_size)
-        for batch in _converted(batches) if path.name == "Posts.xml" else batches:
+        for batch in _batches(chosen, self.batch_size):
             with session_scope(self.db) as session:
                 # With its topics: create_review checks the importer is an expert of each.
                 importer = session.get_one(
@@ -449,7 +445,7 @@ class StackExchangeImport:
             return "title over 200 characters"
         if len(title) < MIN_TITLE:
             title += TITLE_PADDING
-        body = row[MARKDOWN]
+        body = html_to_markdown(row.get("Body") or "")
         if not body:
             return "empty body"
         question_tags = tags(row.get("Tags"))
@@ -495,7 +491,7 @@ class StackExchangeImport:
             if parent is None or parent.target_id not in topic_of:
                 tally.rejected["unknown or rejected question"] += 1
                 continue
-            body = row[MARKDOWN]
+            body = html_to_markdown(row.get("Body") or "")
             try:
                 ready.append((row, parent, AnswerCreate(body=body)))
             except ValidationError as exc:
@@ -602,32 +598,6 @@ _RECORD_COLUMNS = ("site", "kind", "source_id", "target_id", "accepted_source_id
 def _columns(record: ImportedRecord) -> dict[str, Any]:
     """A record (not in the session) as the columns of one row of a bulk insert."""
     return {name: getattr(record, name) for name in _RECORD_COLUMNS}
-
-
-# The key of a post row's body converted to markdown (no attribute of the dump has it).
-MARKDOWN = "body markdown"
-
-
-def _converted(batches: Iterator[list[dict[str, str]]]) -> Iterator[list[dict[str, str]]]:
-    """Post batches with each body converted to markdown under `MARKDOWN`. Conversion is
-    the import's costliest step per post and a pure function, so worker processes do it,
-    one batch ahead of the writing: memory holds at most two batches whatever the size."""
-    workers = max(1, min(2, os.cpu_count() or 1))
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        ahead: deque[tuple[list[dict[str, str]], Iterator[str]]] = deque()
-        for batch in batches:
-            bodies = [row.get("Body") or "" for row in batch]
-            ahead.append((batch, pool.map(html_to_markdown, bodies, chunksize=32)))
-            if len(ahead) > 1:
-                yield _with_markdown(*ahead.popleft())
-        while ahead:
-            yield _with_markdown(*ahead.popleft())
-
-
-def _with_markdown(batch: list[dict[str, str]], bodies: Iterator[str]) -> list[dict[str, str]]:
-    for row, body in zip(batch, bodies, strict=True):
-        row[MARKDOWN] = body
-    return batch
 
 
 def _batches(items: Iterator[dict[str, str]], size: int) -> Iterator[list[dict[str, str]]]:

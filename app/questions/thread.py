@@ -4,10 +4,10 @@ signposts, in a fixed number of queries whatever its size."""
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy import BindParameter, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from app.answers.models import Answer
+from app.answers.models import Answer, Vote
 from app.answers.schemas import AnswerOut
 from app.comments.models import Comment
 from app.comments.schemas import CommentOut
@@ -79,10 +79,12 @@ class ThreadTopic:
 
 @dataclass(frozen=True)
 class ThreadPage:
-    """The thread as the web page shows it: the API's thread and its topic."""
+    """The thread as the web page shows it: the API's thread, its topic, and the votes
+    its reader has cast (answer id → +1 or -1)."""
 
     thread: Thread
     topic: ThreadTopic
+    my_votes: dict[int, int]
 
 
 def load_thread(session: Session, question_id: int) -> Thread:
@@ -90,9 +92,10 @@ def load_thread(session: Session, question_id: int) -> Thread:
     return load_thread_page(session, question_id).thread
 
 
-def load_thread_page(session: Session, question_id: int) -> ThreadPage:
+def load_thread_page(session: Session, question_id: int, reader_id: int = 0) -> ThreadPage:
     """The thread with its topic's name, description and required endorsements (read
-    with the question: no extra query); 404 for a question that is not there or deleted."""
+    with the question) and `reader_id`'s votes (read with the answers): no extra query;
+    404 for a question that is not there or deleted."""
     rows = session.connection().execute(_QUESTION_ROWS, {"question_id": question_id}).all()
     if not rows:
         raise NotFound(f"No question with id {question_id}.")
@@ -108,7 +111,9 @@ def load_thread_page(session: Session, question_id: int) -> ThreadPage:
     topic = ThreadTopic(
         first.topic, first.topic_name, first.topic_description, first.required_endorsements
     )
-    return ThreadPage(thread=_thread_of(session, question, first.topic_id), topic=topic)
+    my_votes: dict[int, int] = {}
+    thread = _thread_of(session, question, first.topic_id, reader_id, my_votes)
+    return ThreadPage(thread=thread, topic=topic, my_votes=my_votes)
 
 
 # A thread is read far more often than it is written, so it is read as plain rows (no
@@ -162,9 +167,12 @@ _QUESTION_ROWS = (
     .order_by(QuestionTag.position)
 )
 _LIVE = (Answer.question_id == _QUESTION, Answer.deleted_at.is_(None))
+# With the reader's vote on each answer (0 for none; reader 0 is nobody).
+_MY_VOTE = and_(Vote.answer_id == Answer.id, Vote.user_id == bindparam("reader_id"))
 _ANSWERS = (
-    select(*_ANSWER_COLUMNS, *_AUTHOR)
+    select(*_ANSWER_COLUMNS, func.coalesce(Vote.value, 0).label("my_vote"), *_AUTHOR)
     .join(User, User.id == Answer.author_id)
+    .outerjoin(Vote, _MY_VOTE)
     .where(*_LIVE)
     .order_by(Answer.id)
 )
@@ -191,7 +199,14 @@ _RESOURCES = (
 )
 
 
-def _thread_of(session: Session, question: dict[str, Any], topic_id: int) -> Thread:
+def _thread_of(
+    session: Session,
+    question: dict[str, Any],
+    topic_id: int,
+    reader_id: int,
+    my_votes: dict[int, int],
+) -> Thread:
+    """The thread of `question`; `my_votes` is filled with `reader_id`'s votes."""
     now = utcnow()
     on = {"question_id": question["id"]}
     # The session's connection: these are plain rows, the ORM's execution layer adds nothing.
@@ -201,6 +216,8 @@ def _thread_of(session: Session, question: dict[str, Any], topic_id: int) -> Thr
 
     def answer(fields: dict[str, Any]) -> dict[str, Any]:
         fields["state"] = effective_state(fields["state"], fields.pop("stale_at"), now)
+        if vote := fields.pop("my_vote"):
+            my_votes[fields["id"]] = vote
         fields["comments"] = comments.get(fields["id"], [])
         fields["reviews"] = reviews.get(fields["id"], [])
         return fields
@@ -209,7 +226,12 @@ def _thread_of(session: Session, question: dict[str, Any], topic_id: int) -> Thr
     return Thread.model_validate(
         {
             "question": question,
-            "answers": [answer(a) for a in _with_author(db.execute(_ANSWERS, on), "author")],
+            "answers": [
+                answer(a)
+                for a in _with_author(
+                    db.execute(_ANSWERS, {**on, "reader_id": reader_id}), "author"
+                )
+            ],
             "comments": comments.get(None, []),
             "resources": [row._asdict() for row in db.execute(_RESOURCES, {"topic_id": topic_id})],
             "learning_need": signal._asdict() if signal else None,

@@ -228,11 +228,11 @@ def thread_context(
     """What the thread page shows `user`. `form` names a refused form (`answer`,
     `question-comment`, `comment-answer-<id>`, `flag-<id>`) and `values` what was typed
     into it, by the same key; `preview` the previewed answer."""
-    page = load_thread_page(session, question_id)
+    page = load_thread_page(session, question_id, reader_id=user.id)
     thread = page.thread
     may_write = user.has_role(*CONTRIBUTORS)
     answers = trust_order(thread.answers)
-    mine = answer_service.votes_in_thread(session, user.id, question_id) if may_write else {}
+    mine = page.my_votes if may_write else {}
     cards = [
         AnswerCard(
             answer=a,

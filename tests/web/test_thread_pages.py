@@ -305,6 +305,39 @@ def test_voting_records_the_vote_and_marks_it_pressed(
     assert re.search(r'class="vote__score"[^>]*>1<', html)
 
 
+def test_each_reader_sees_only_their_own_votes(
+    client: TestClient, pages: TestClient, people: People
+) -> None:
+    author, up, down, neither = (people.make("rep") for _ in range(4))
+    question = ask(client, author, people.topic("claims"))["id"]
+    theirs = answer(client, author, question)["id"]
+    for voter, value in ((up, "1"), (down, "-1")):
+        assert (
+            submit(
+                pages, f"/answers/{theirs}/vote", {"value": value}, sign_in(pages, voter.username)
+            ).status_code
+            == 303
+        )
+
+    pressed = {}
+    for reader in (up, down, neither):
+        sign_in(pages, reader.username)
+        html = pages.get(f"/questions/{question}").text
+        pressed[reader.username] = (
+            'aria-label="Vote up" aria-pressed="true"' in html,
+            'aria-label="Vote down" aria-pressed="true"' in html,
+        )
+        assert re.search(r'class="vote__score"[^>]*>0<', html)  # one up, one down
+    assert pressed == {
+        up.username: (True, False),
+        down.username: (False, True),
+        neither.username: (False, False),
+    }
+    # Other people's votes never repeat an answer in the thread.
+    thread = client.get(f"/questions/{question}", headers=author.headers).json()
+    assert [a["id"] for a in thread["answers"]] == [theirs]
+
+
 def test_refused_votes_write_nothing(
     client: TestClient, pages: TestClient, people: People, db: Database
 ) -> None:
