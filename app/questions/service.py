@@ -87,7 +87,7 @@ def add_questions(
     return questions
 
 
-# Built once: every thread view binds its id and reuses the statement and its SQL.
+# Built once: each lookup binds its id and reuses the statement and its SQL.
 _LIVE_QUESTION = (
     select(Question)
     .options(

@@ -137,15 +137,17 @@ def test_events_appended_together_chain_as_one_by_one(db: Database) -> None:
             [Event("import.batch", "import", f"b{i}", {"n": i}) for i in range(3)],
         )
         audit.record(session, ctx, "import.batch", target_type="import", target_id="c")
-        assert audit.record_many(session, ctx, []) == last + 1
+        one = audit.record_many(session, ctx, [Event("import.batch", "import", "d")])
+        assert one == last + 2
+        assert audit.record_many(session, ctx, []) == one
     chain = events(db)
-    assert [e.target_id for e in chain] == ["a", "b0", "b1", "b2", "c"]
-    assert [e.seq for e in chain] == list(range(chain[0].seq, chain[0].seq + 5))
+    assert [e.target_id for e in chain] == ["a", "b0", "b1", "b2", "c", "d"]
+    assert [e.seq for e in chain] == list(range(chain[0].seq, chain[0].seq + 6))
     assert [e.payload for e in chain[1:4]] == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert all(e.prev_hash == before.hash for before, e in itertools.pairwise(chain))
     with db.session(write=False) as session:
         report = verify_chain(session)
-    assert report.ok and report.events_checked == 5
+    assert report.ok and report.events_checked == 6
 
 
 def test_an_unknown_action_is_refused_before_anything_is_written(db: Database) -> None:
