@@ -111,8 +111,7 @@ def load_thread_page(session: Session, question_id: int, reader_id: int = 0) -> 
     topic = ThreadTopic(
         first.topic, first.topic_name, first.topic_description, first.required_endorsements
     )
-    my_votes: dict[int, int] = {}
-    thread = _thread_of(session, question, first.topic_id, reader_id, my_votes)
+    thread, my_votes = _thread_of(session, question, first.topic_id, reader_id)
     return ThreadPage(thread=thread, topic=topic, my_votes=my_votes)
 
 
@@ -200,14 +199,11 @@ _RESOURCES = (
 
 
 def _thread_of(
-    session: Session,
-    question: dict[str, Any],
-    topic_id: int,
-    reader_id: int,
-    my_votes: dict[int, int],
-) -> Thread:
-    """The thread of `question`; `my_votes` is filled with `reader_id`'s votes."""
+    session: Session, question: dict[str, Any], topic_id: int, reader_id: int
+) -> tuple[Thread, dict[int, int]]:
+    """The thread of `question`, and `reader_id`'s votes on its answers."""
     now = utcnow()
+    my_votes: dict[int, int] = {}
     on = {"question_id": question["id"]}
     # The session's connection: these are plain rows, the ORM's execution layer adds nothing.
     db = session.connection()
@@ -223,7 +219,7 @@ def _thread_of(
         return fields
 
     signal = db.execute(_SIGNAL, on).one_or_none()
-    return Thread.model_validate(
+    thread = Thread.model_validate(
         {
             "question": question,
             "answers": [
@@ -237,3 +233,4 @@ def _thread_of(
             "learning_need": signal._asdict() if signal else None,
         }
     )
+    return thread, my_votes
