@@ -40,7 +40,7 @@ from app.questions.models import Question, QuestionStatus
 from app.questions.schemas import QuestionCreate
 from app.questions.service import add_questions
 from app.reviews.schemas import ReviewCreate
-from app.reviews.service import create_review
+from app.reviews.service import create_reviews
 from app.topics.models import Topic
 from app.users.models import Role, User
 from app.users.schemas import UserUpdate
@@ -249,7 +249,7 @@ class StackExchangeImport:
         chosen = (_normalised(row) for row in self._read(path, label or path.name) if wanted(row))
         for batch in _batches(chosen, self.batch_size):
             with session_scope(self.db) as session:
-                # With its topics: create_review checks the importer is an expert of each.
+                # With its topics: create_reviews checks the importer is an expert of each.
                 importer = session.get_one(
                     User, self.importer_id, options=[selectinload(User.expert_topics)]
                 )
@@ -522,10 +522,16 @@ class StackExchangeImport:
         endorse = ReviewCreate.model_validate(
             {"verdict": "endorse", "rationale": f"Accepted answer on {self.site}."}
         )
-        for (row, parent, _), answer in zip(ready, answers, strict=True):
-            if parent.accepted_source_id == row["Id"]:
-                create_review(session, self.settings, ctx, importer, answer.id, endorse)
-            records.append(self._record("answer", row["Id"], answer.id))
+        accepted = [
+            (answer.id, endorse)
+            for (row, parent, _), answer in zip(ready, answers, strict=True)
+            if parent.accepted_source_id == row["Id"]
+        ]
+        create_reviews(session, self.settings, ctx, importer, accepted)
+        records += [
+            self._record("answer", row["Id"], answer.id)
+            for (row, _, _), answer in zip(ready, answers, strict=True)
+        ]
         tally.imported += len(answers)
         return records
 

@@ -12,7 +12,11 @@ class ReputationEvent(Base):
     """Points earned: `answer.endorsed` +10, `answer.corrected` +2, `review.done` +1."""
 
     __tablename__ = "reputation_events"
-    __table_args__ = (Index("ix_reputation_events_created_at_user_id", "created_at", "user_id"),)
+    __table_args__ = (
+        Index("ix_reputation_events_created_at_user_id", "created_at", "user_id"),
+        # Whether an answer's author was already paid for an outcome (once per answer).
+        Index("ix_reputation_events_answer_id_reason", "answer_id", "reason"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

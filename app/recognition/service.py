@@ -1,9 +1,13 @@
 """Reputation points, the leaderboard and the digest of newly validated answers."""
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.util import identity_key
 
 from app.answers.models import Answer
 from app.questions.models import Question
@@ -14,44 +18,102 @@ from app.users.models import User
 POINTS = {"answer.endorsed": 10, "answer.corrected": 2, "review.done": 1}
 
 
+@dataclass(frozen=True)
+class Award:
+    """Points owed to a user for `reason` about an answer, in a topic."""
+
+    user_id: int
+    topic_id: int
+    reason: str
+    answer_id: int
+
+
 def award(
     session: Session, user_id: int, topic_id: int, reason: str, answer_id: int, now: datetime
 ) -> int:
     """Credit `reason`'s points to a user overall and in the topic; returns the points."""
-    points = POINTS[reason]
-    session.add(
+    award_many(session, [Award(user_id, topic_id, reason, answer_id)], now)
+    return POINTS[reason]
+
+
+# Core statements, so that one execution with many parameter sets moves many totals.
+_USERS = cast(Table, User.__table__)
+_TOPICS = cast(Table, TopicReputation.__table__)
+_ADD_REPUTATION = (
+    update(_USERS)
+    .where(_USERS.c.id == bindparam("user"))
+    .values(reputation=_USERS.c.reputation + bindparam("points"))
+)
+_ADD_TOPIC_REPUTATION = (
+    update(_TOPICS)
+    .where(_TOPICS.c.user_id == bindparam("user"), _TOPICS.c.topic_id == bindparam("topic"))
+    .values(points=_TOPICS.c.points + bindparam("points"))
+)
+
+
+def award_many(session: Session, awards: list[Award], now: datetime) -> None:
+    """Credit many awards: one event each, and each user's and (user, topic)'s total moved
+    once, whatever the number of awards."""
+    if not awards:
+        return
+    session.add_all(
         ReputationEvent(
-            user_id=user_id,
-            topic_id=topic_id,
-            reason=reason,
-            points=points,
-            answer_id=answer_id,
+            user_id=a.user_id,
+            topic_id=a.topic_id,
+            reason=a.reason,
+            points=POINTS[a.reason],
+            answer_id=a.answer_id,
             created_at=now,
         )
+        for a in awards
     )
+    overall: Counter[int] = Counter()
+    in_topic: Counter[tuple[int, int]] = Counter()
+    for a in awards:
+        overall[a.user_id] += POINTS[a.reason]
+        in_topic[(a.user_id, a.topic_id)] += POINTS[a.reason]
+    existing: set[tuple[int, int]] = {
+        (user, topic)
+        for user, topic in session.execute(
+            select(TopicReputation.user_id, TopicReputation.topic_id).where(
+                TopicReputation.user_id.in_(overall),
+                TopicReputation.topic_id.in_({topic for _, topic in in_topic}),
+            )
+        )
+    }
     session.execute(
-        update(User).where(User.id == user_id).values(reputation=User.reputation + points)
+        _ADD_REPUTATION, [{"user": user, "points": points} for user, points in overall.items()]
     )
-    updated = session.execute(
-        update(TopicReputation)
-        .where(TopicReputation.user_id == user_id, TopicReputation.topic_id == topic_id)
-        .values(points=TopicReputation.points + points)
+    moved = [
+        {"user": user, "topic": topic, "points": points}
+        for (user, topic), points in in_topic.items()
+        if (user, topic) in existing
+    ]
+    if moved:
+        session.execute(_ADD_TOPIC_REPUTATION, moved)
+    session.add_all(
+        TopicReputation(user_id=user, topic_id=topic, points=points)
+        for (user, topic), points in in_topic.items()
+        if (user, topic) not in existing
     )
-    if not getattr(updated, "rowcount", 0):
-        session.add(TopicReputation(user_id=user_id, topic_id=topic_id, points=points))
+    # The totals moved in the database: users loaded in this session read them again.
+    for user in overall:
+        loaded = session.identity_map.get(identity_key(User, user))
+        if loaded is not None:
+            session.expire(loaded, ["reputation"])
     session.flush()
-    return points
 
 
-def already_awarded(session: Session, answer_id: int, reason: str) -> bool:
-    return (
-        session.execute(
-            select(ReputationEvent.id)
-            .where(ReputationEvent.answer_id == answer_id, ReputationEvent.reason == reason)
-            .limit(1)
-        ).first()
-        is not None
+def already_awarded(session: Session, answer_ids: list[int], reason: str) -> set[int]:
+    """The answers among `answer_ids` whose authors were already paid for `reason`."""
+    if not answer_ids:
+        return set()
+    paid = session.execute(
+        select(ReputationEvent.answer_id).where(
+            ReputationEvent.answer_id.in_(answer_ids), ReputationEvent.reason == reason
+        )
     )
+    return {answer_id for answer_id in paid.scalars() if answer_id is not None}
 
 
 def leaderboard(session: Session, topic_id: int | None, limit: int) -> list[tuple[User, int]]:

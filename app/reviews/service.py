@@ -1,5 +1,6 @@
 """Reviewing and flagging answers; the effects of a verdict on everything around it."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,33 +10,25 @@ from sqlalchemy.orm import Session
 
 from app.answers.models import Answer, ValidationState
 from app.audit import service as audit
-from app.audit.service import AuditContext
+from app.audit.service import AuditContext, Event
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, SelfReview
 from app.outbox.service import enqueue_thread
 from app.questions.models import Question, QuestionStatus
-from app.recognition.service import already_awarded, award
+from app.recognition.service import Award, already_awarded, award_many
 from app.resources.models import Resource
 from app.reviews.models import Flag, Review
 from app.reviews.schemas import ReviewCreate
 from app.reviews.state import VALIDATED_STATES, WRONG_STATES, ReviewFact, stale_at, validate
-from app.signals.service import after_review, record_changes, sync_thread_flag
+from app.signals.service import after_review, signal_events, sync_thread_flag
 from app.topics.models import Topic
 from app.users.models import User
 
 
 def lock_answer(session: Session, answer_id: int) -> Answer:
     """The live answer, row-locked so concurrent reviews of it apply one after another."""
-    answer = session.execute(
-        select(Answer)
-        .join(Question, Answer.question_id == Question.id)
-        .where(Answer.id == answer_id, Answer.deleted_at.is_(None), Question.deleted_at.is_(None))
-        .with_for_update(of=Answer)
-    ).scalar_one_or_none()
-    if answer is None:
-        raise NotFound(f"No answer with id {answer_id}.")
-    return answer
+    return _lock_answers(session, [answer_id])[answer_id]
 
 
 def _references(session: Session, topic_id: int, refs: list[Any]) -> list[dict[str, Any]]:
@@ -68,40 +61,61 @@ def _references(session: Session, topic_id: int, refs: list[Any]) -> list[dict[s
 
 def refresh_validation(session: Session, answer: Answer, topic: Topic, now: datetime) -> None:
     """Recompute the answer's stored state from the reviews of its current revision."""
+    refresh_validations(session, [answer], {topic.id: topic}, now)
+
+
+def refresh_validations(
+    session: Session, answers: list[Answer], topics: dict[int, Topic], now: datetime
+) -> None:
+    """`refresh_validation` of many answers, their reviews read in one query."""
+    facts: dict[int, list[ReviewFact]] = {a.id: [] for a in answers}
+    revision = {a.id: a.revision for a in answers}
     reviews = session.execute(
-        select(Review)
-        .where(Review.answer_id == answer.id, Review.answer_revision == answer.revision)
-        .order_by(Review.id)
+        select(Review).where(Review.answer_id.in_(list(facts))).order_by(Review.id)
     ).scalars()
-    facts = [ReviewFact(r.verdict, r.reviewer_id, r.created_at, r.correction) for r in reviews]
-    result = validate(facts, topic.required_endorsements)
-    if result.state in VALIDATED_STATES and answer.state not in VALIDATED_STATES:
-        answer.validated_at = now
-    elif result.state not in VALIDATED_STATES:
-        answer.validated_at = None
-    answer.state = result.state
-    answer.correction = result.correction
-    answer.last_endorsed_at = result.last_endorsed_at
-    answer.stale_at = stale_at(result.last_endorsed_at, topic.review_interval_days)
+    for r in reviews:
+        if r.answer_revision == revision[r.answer_id]:
+            facts[r.answer_id].append(
+                ReviewFact(r.verdict, r.reviewer_id, r.created_at, r.correction)
+            )
+    for answer in answers:
+        topic = topics[answer.topic_id]
+        result = validate(facts[answer.id], topic.required_endorsements)
+        if result.state in VALIDATED_STATES and answer.state not in VALIDATED_STATES:
+            answer.validated_at = now
+        elif result.state not in VALIDATED_STATES:
+            answer.validated_at = None
+        answer.state = result.state
+        answer.correction = result.correction
+        answer.last_endorsed_at = result.last_endorsed_at
+        answer.stale_at = stale_at(result.last_endorsed_at, topic.review_interval_days)
 
 
-def sync_question_status(session: Session, question_id: int) -> None:
-    """`resolved` while the thread has a live endorsed or corrected answer, else `open`;
-    a closed question stays closed."""
-    validated = session.execute(
-        select(Answer.id)
-        .where(
-            Answer.question_id == question_id,
-            Answer.deleted_at.is_(None),
-            Answer.state.in_([str(s) for s in VALIDATED_STATES]),
-        )
-        .limit(1)
-    ).first()
-    session.execute(
-        update(Question)
-        .where(Question.id == question_id, Question.status != QuestionStatus.closed)
-        .values(status=QuestionStatus.resolved if validated else QuestionStatus.open)
+def sync_question_status(session: Session, question_ids: Iterable[int]) -> None:
+    """`resolved` while a thread has a live endorsed or corrected answer, else `open`; a
+    closed question stays closed."""
+    ids = sorted(set(question_ids))
+    if not ids:
+        return
+    validated = set(
+        session.execute(
+            select(Answer.question_id).where(
+                Answer.question_id.in_(ids),
+                Answer.deleted_at.is_(None),
+                Answer.state.in_([str(s) for s in VALIDATED_STATES]),
+            )
+        ).scalars()
     )
+    for status, chosen in (
+        (QuestionStatus.resolved, [i for i in ids if i in validated]),
+        (QuestionStatus.open, [i for i in ids if i not in validated]),
+    ):
+        if chosen:
+            session.execute(
+                update(Question)
+                .where(Question.id.in_(chosen), Question.status != QuestionStatus.closed)
+                .values(status=status)
+            )
 
 
 def create_review(
@@ -114,62 +128,123 @@ def create_review(
     now: datetime | None = None,
 ) -> Review:
     """Record an expert's verdict and everything that follows from it, in one transaction."""
-    now = now or utcnow()
-    answer = lock_answer(session, answer_id)
-    if not reviewer.is_expert_of(answer.topic_id):
-        raise Forbidden("Only experts of this answer's topic may review it.")
-    if answer.author_id == reviewer.id:
-        raise SelfReview("Experts may not review their own answers.")
-    topic = session.get_one(Topic, answer.topic_id)
-    references = _references(session, topic.id, data.references)
-    state_before = answer.state
-    before = {"state": state_before, "correction": answer.correction}
-    was_wrong = answer.state in WRONG_STATES
+    return create_reviews(session, settings, ctx, reviewer, [(answer_id, data)], now)[0]
 
-    review = Review(
-        answer_id=answer.id,
-        reviewer_id=reviewer.id,
-        verdict=data.verdict,
-        rationale=data.rationale,
-        correction=data.correction,
-        references=references,
-        answer_revision=answer.revision,
-        created_at=now,
-    )
-    session.add(review)
+
+def create_reviews(
+    session: Session,
+    settings: Settings,
+    ctx: AuditContext,
+    reviewer: User,
+    verdicts: list[tuple[int, ReviewCreate]],
+    now: datetime | None = None,
+) -> list[Review]:
+    """One expert's verdicts on several answers (each answer once), all in the caller's
+    transaction, with every effect `create_review` has; the learning-need signals follow
+    the counts once all of them are in. A verdict the rules refuse refuses them all."""
+    now = now or utcnow()
+    ids = [answer_id for answer_id, _ in verdicts]
+    if len(set(ids)) != len(ids):
+        raise ValueError("create_reviews takes one verdict per answer")
+    if not verdicts:
+        return []
+    answers = _lock_answers(session, ids)
+    for answer in answers.values():
+        if not reviewer.is_expert_of(answer.topic_id):
+            raise Forbidden("Only experts of this answer's topic may review it.")
+        if answer.author_id == reviewer.id:
+            raise SelfReview("Experts may not review their own answers.")
+    topics = {
+        t.id: t
+        for t in session.execute(
+            select(Topic).where(Topic.id.in_({a.topic_id for a in answers.values()}))
+        ).scalars()
+    }
+    references = {
+        answer_id: _references(session, answers[answer_id].topic_id, data.references)
+        for answer_id, data in verdicts
+    }
+    before = {a.id: {"state": a.state, "correction": a.correction} for a in answers.values()}
+    reviews = [
+        Review(
+            answer_id=answer_id,
+            reviewer_id=reviewer.id,
+            verdict=data.verdict,
+            rationale=data.rationale,
+            correction=data.correction,
+            references=references[answer_id],
+            answer_revision=answers[answer_id].revision,
+            created_at=now,
+        )
+        for answer_id, data in verdicts
+    ]
+    session.add_all(reviews)
     session.flush()
-    refresh_validation(session, answer, topic, now)
-    answer.reviewed_at = now
-    _resolve_flags(session, answer, now)
-    sync_question_status(session, answer.question_id)
-    _award_for_review(session, reviewer, answer, state_before, now)
-    changes = after_review(session, settings, answer, was_wrong, now)
-    enqueue_thread(session, answer.question_id)
-    if answer.state == ValidationState.endorsed and answer.stale_at is not None:
-        # The thread stops counting as validated then: its document must say so.
-        enqueue_thread(session, answer.question_id, not_before=answer.stale_at)
+    reviewed = [answers[answer_id] for answer_id in ids]
+    refresh_validations(session, reviewed, topics, now)
+    for answer in reviewed:
+        answer.reviewed_at = now
+    _resolve_flags(session, reviewed, now)
+    threads = {a.question_id for a in reviewed}
+    sync_question_status(session, threads)
+    _award_for_reviews(session, reviewer, reviewed, before, now)
+    was_wrong = {a.id: before[a.id]["state"] in WRONG_STATES for a in reviewed}
+    changes = after_review(session, settings, reviewed, was_wrong, now)
+    for question_id in sorted(threads):
+        enqueue_thread(session, question_id)
+    for answer in reviewed:
+        if answer.state == ValidationState.endorsed and answer.stale_at is not None:
+            # The thread stops counting as validated then: its document must say so.
+            enqueue_thread(session, answer.question_id, not_before=answer.stale_at)
     session.flush()
 
     # Audit last: the chain head is the final lock this transaction takes.
-    audit.record(
-        session,
-        ctx,
-        "review.create",
-        target_type="answer",
-        target_id=answer.id,
-        payload={
-            "review_id": review.id,
-            "verdict": str(data.verdict),
-            "rationale": data.rationale,
-            "correction": data.correction,
-            "references": references,
-            "answer_revision": answer.revision,
-            "before": before,
-            "after": {"state": answer.state, "correction": answer.correction},
-        },
-    )
-    record_changes(session, ctx, changes)
-    return review
+    events = [
+        Event(
+            "review.create",
+            "answer",
+            review.answer_id,
+            {
+                "review_id": review.id,
+                "verdict": str(data.verdict),
+                "rationale": data.rationale,
+                "correction": data.correction,
+                "references": review.references,
+                "answer_revision": review.answer_revision,
+                "before": before[review.answer_id],
+                "after": {
+                    "state": answers[review.answer_id].state,
+                    "correction": answers[review.answer_id].correction,
+                },
+            },
+        )
+        for review, (_, data) in zip(reviews, verdicts, strict=True)
+    ]
+    audit.record_many(session, ctx, events + signal_events(changes))
+    return reviews
+
+
+def _lock_answers(session: Session, answer_ids: list[int]) -> dict[int, Answer]:
+    """The live answers, row-locked in id order (so that two callers cannot deadlock);
+    NotFound names the first that is missing."""
+    found = {
+        a.id: a
+        for a in session.execute(
+            select(Answer)
+            .join(Question, Answer.question_id == Question.id)
+            .where(
+                Answer.id.in_(answer_ids),
+                Answer.deleted_at.is_(None),
+                Question.deleted_at.is_(None),
+            )
+            .order_by(Answer.id)
+            .with_for_update(of=Answer)
+        ).scalars()
+    }
+    for answer_id in answer_ids:
+        if answer_id not in found:
+            raise NotFound(f"No answer with id {answer_id}.")
+    return found
 
 
 @dataclass(frozen=True)
@@ -191,31 +266,37 @@ def review_outcome(session: Session, review: Review) -> ReviewOutcome:
     return ReviewOutcome(question_id, title, state)
 
 
-def _award_for_review(
-    session: Session, reviewer: User, answer: Answer, state_before: str, now: datetime
+def _award_for_reviews(
+    session: Session,
+    reviewer: User,
+    answers: list[Answer],
+    before: dict[int, dict[str, Any]],
+    now: datetime,
 ) -> None:
-    award(session, reviewer.id, answer.topic_id, "review.done", answer.id, now)
+    awards = [Award(reviewer.id, a.topic_id, "review.done", a.id) for a in answers]
     # Each outcome pays once per answer: re-endorsing after an edit earns nothing new.
     for state, reason in (
         (ValidationState.endorsed, "answer.endorsed"),
         (ValidationState.corrected, "answer.corrected"),
     ):
-        if (
-            answer.state == state
-            and state_before != state
-            and not already_awarded(session, answer.id, reason)
-        ):
-            award(session, answer.author_id, answer.topic_id, reason, answer.id, now)
+        reached = [a for a in answers if a.state == state and before[a.id]["state"] != state]
+        paid = already_awarded(session, [a.id for a in reached], reason)
+        awards += [
+            Award(a.author_id, a.topic_id, reason, a.id) for a in reached if a.id not in paid
+        ]
+    award_many(session, awards, now)
 
 
-def _resolve_flags(session: Session, answer: Answer, now: datetime) -> None:
-    if answer.open_flags:
+def _resolve_flags(session: Session, answers: list[Answer], now: datetime) -> None:
+    flagged = [a for a in answers if a.open_flags]
+    if flagged:
         session.execute(
             update(Flag)
-            .where(Flag.answer_id == answer.id, Flag.resolved_at.is_(None))
+            .where(Flag.answer_id.in_([a.id for a in flagged]), Flag.resolved_at.is_(None))
             .values(resolved_at=now)
         )
-        answer.open_flags = 0
+        for answer in flagged:
+            answer.open_flags = 0
 
 
 def after_answer_change(session: Session, answer: Answer, now: datetime | None = None) -> None:
@@ -226,8 +307,8 @@ def after_answer_change(session: Session, answer: Answer, now: datetime | None =
     refresh_validation(session, answer, topic, now)
     if answer.state == ValidationState.unreviewed:
         answer.reviewed_at = None
-    sync_question_status(session, answer.question_id)
-    sync_thread_flag(session, answer.question_id)
+    sync_question_status(session, [answer.question_id])
+    sync_thread_flag(session, [answer.question_id])
 
 
 def flag_answer(

@@ -5,6 +5,7 @@ Each review that changes an answer's state re-counts its thread and its topic
 window), so listing signals never scans answers.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.answers.models import Answer
 from app.audit import service as audit
-from app.audit.service import AuditContext
+from app.audit.service import AuditContext, Event
 from app.config import Settings
 from app.errors import Conflict, Forbidden, NotFound
 from app.outbox.service import enqueue_thread
@@ -39,26 +40,48 @@ class SignalChange:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def _counts(session: Session, *conditions: Any) -> tuple[int, int]:
-    wrong, reviewed = session.execute(
+def _counts(
+    session: Session, key: Any, keys: Iterable[int], *conditions: Any
+) -> dict[int, tuple[int, int]]:
+    """(wrong, reviewed) answers for each of `keys` of column `key` (a thread's, a topic's)."""
+    found = session.execute(
         select(
+            key,
             func.coalesce(func.sum(case((Answer.state.in_(_WRONG), 1), else_=0)), 0),
             func.count(Answer.id),
-        ).where(Answer.reviewed_at.is_not(None), Answer.deleted_at.is_(None), *conditions)
-    ).one()
-    return int(wrong), int(reviewed)
+        )
+        .where(
+            key.in_(sorted(set(keys))),
+            Answer.reviewed_at.is_not(None),
+            Answer.deleted_at.is_(None),
+            *conditions,
+        )
+        .group_by(key)
+    )
+    return {k: (int(wrong), int(reviewed)) for k, wrong, reviewed in found}
 
 
-def _find(session: Session, kind: str, topic_id: int, question_id: int) -> LearningNeed | None:
-    return session.execute(
+def _find(
+    session: Session, kind: str, keys: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], LearningNeed]:
+    """The signals of `kind` for each (topic id, question id) of `keys` that has one,
+    row-locked in id order."""
+    wanted = set(keys)
+    found = session.execute(
         select(LearningNeed)
         .where(
             LearningNeed.kind == kind,
-            LearningNeed.topic_id == topic_id,
-            LearningNeed.question_id == question_id,
+            LearningNeed.topic_id.in_({topic for topic, _ in wanted}),
+            LearningNeed.question_id.in_({question for _, question in wanted}),
         )
+        .order_by(LearningNeed.id)
         .with_for_update()
-    ).scalar_one_or_none()
+    ).scalars()
+    return {
+        (need.topic_id, need.question_id): need
+        for need in found
+        if (need.topic_id, need.question_id) in wanted
+    }
 
 
 def _step(
@@ -85,6 +108,7 @@ def _step(
 
 def _update_signal(
     session: Session,
+    need: LearningNeed | None,
     kind: str,
     topic_id: int,
     question_id: int,
@@ -94,7 +118,6 @@ def _update_signal(
     now: datetime,
 ) -> SignalChange | None:
     wrong, reviewed = counts
-    need = _find(session, kind, topic_id, question_id)
     if need is None:
         if not triggered:
             return None
@@ -121,62 +144,88 @@ def _update_signal(
 
 
 def after_review(
-    session: Session, settings: Settings, answer: Answer, was_wrong: bool, now: datetime
+    session: Session,
+    settings: Settings,
+    answers: list[Answer],
+    was_wrong: dict[int, bool],
+    now: datetime,
 ) -> list[SignalChange]:
-    """Re-count the answer's thread and topic; open or reopen their signals as the rules say."""
-    is_wrong = answer.state in WRONG_STATES
-    new_wrong = is_wrong and not was_wrong
+    """Re-count the reviewed answers' threads and topics (once each, after all the
+    reviews); open or reopen their signals as the rules say."""
+    threads = {a.question_id: a.topic_id for a in answers}
+    newly_wrong = [a for a in answers if a.state in WRONG_STATES and not was_wrong[a.id]]
+    wrong_threads = {a.question_id for a in newly_wrong}
+    wrong_topics = {a.topic_id for a in newly_wrong}
     changes: list[SignalChange] = []
 
-    thread = _counts(session, Answer.question_id == answer.question_id)
-    change = _update_signal(
-        session,
-        SignalKind.thread,
-        answer.topic_id,
-        answer.question_id,
-        thread,
-        thread[0] >= settings.wrong_answer_threshold,
-        new_wrong,
-        now,
-    )
-    if change:
-        changes.append(change)
+    thread_counts = _counts(session, Answer.question_id, threads)
+    thread_needs = _find(session, SignalKind.thread, ((t, q) for q, t in threads.items()))
+    for question_id, topic_id in sorted(threads.items()):
+        counts = thread_counts.get(question_id, (0, 0))
+        change = _update_signal(
+            session,
+            thread_needs.get((topic_id, question_id)),
+            SignalKind.thread,
+            topic_id,
+            question_id,
+            counts,
+            counts[0] >= settings.wrong_answer_threshold,
+            question_id in wrong_threads,
+            now,
+        )
+        if change:
+            changes.append(change)
 
+    topics = set(threads.values())
     since = now - timedelta(days=settings.topic_window_days)
-    wrong, reviewed = _counts(
-        session, Answer.topic_id == answer.topic_id, Answer.reviewed_at >= since
-    )
-    triggered = (
-        reviewed >= settings.topic_min_reviewed and wrong >= settings.topic_wrong_rate * reviewed
-    )
-    change = _update_signal(
-        session,
-        SignalKind.topic,
-        answer.topic_id,
-        NO_QUESTION,
-        (wrong, reviewed),
-        triggered,
-        new_wrong,
-        now,
-    )
-    if change:
-        changes.append(change)
-    sync_thread_flag(session, answer.question_id)
+    topic_counts = _counts(session, Answer.topic_id, topics, Answer.reviewed_at >= since)
+    topic_needs = _find(session, SignalKind.topic, ((t, NO_QUESTION) for t in topics))
+    for topic_id in sorted(topics):
+        wrong, reviewed = topic_counts.get(topic_id, (0, 0))
+        triggered = (
+            reviewed >= settings.topic_min_reviewed
+            and wrong >= settings.topic_wrong_rate * reviewed
+        )
+        change = _update_signal(
+            session,
+            topic_needs.get((topic_id, NO_QUESTION)),
+            SignalKind.topic,
+            topic_id,
+            NO_QUESTION,
+            (wrong, reviewed),
+            triggered,
+            topic_id in wrong_topics,
+            now,
+        )
+        if change:
+            changes.append(change)
+    sync_thread_flag(session, threads)
     return changes
 
 
-def sync_thread_flag(session: Session, question_id: int) -> None:
-    """Mirror "this thread has an unaddressed learning need" onto the question (for search)."""
-    status = session.execute(
-        select(LearningNeed.status).where(
-            LearningNeed.kind == SignalKind.thread, LearningNeed.question_id == question_id
-        )
-    ).scalar_one_or_none()
-    session.execute(
-        update(Question)
-        .where(Question.id == question_id)
-        .values(has_learning_need=status in (SignalStatus.open, SignalStatus.acknowledged))
+def sync_thread_flag(session: Session, question_ids: Iterable[int]) -> None:
+    """Mirror "this thread has an unaddressed learning need" onto each question (for
+    search)."""
+    ids = sorted(set(question_ids))
+    if not ids:
+        return
+    flagged = set(
+        session.execute(
+            select(LearningNeed.question_id).where(
+                LearningNeed.kind == SignalKind.thread,
+                LearningNeed.question_id.in_(ids),
+                LearningNeed.status.in_([SignalStatus.open, SignalStatus.acknowledged]),
+            )
+        ).scalars()
     )
+    for value, chosen in (
+        (True, [i for i in ids if i in flagged]),
+        (False, [i for i in ids if i not in flagged]),
+    ):
+        if chosen:
+            session.execute(
+                update(Question).where(Question.id.in_(chosen)).values(has_learning_need=value)
+            )
 
 
 def get_need(session: Session, need_id: int) -> LearningNeed:
@@ -205,23 +254,27 @@ TRANSITIONS = {
 }
 
 
-def record_changes(session: Session, ctx: AuditContext, changes: list[SignalChange]) -> None:
-    """Write the audit events owed for signal changes; called last, after every row lock."""
-    for change in changes:
-        need = change.need
-        audit.record(
-            session,
-            ctx,
+def signal_events(changes: list[SignalChange]) -> list[Event]:
+    """The audit events owed for signal changes."""
+    return [
+        Event(
             change.action,
-            target_type="learning_need",
-            target_id=need.id,
-            payload={
-                "kind": need.kind,
-                "topic_id": need.topic_id,
-                "question_id": need.question_id or None,
+            "learning_need",
+            change.need.id,
+            {
+                "kind": change.need.kind,
+                "topic_id": change.need.topic_id,
+                "question_id": change.need.question_id or None,
                 **change.payload,
             },
         )
+        for change in changes
+    ]
+
+
+def record_changes(session: Session, ctx: AuditContext, changes: list[SignalChange]) -> None:
+    """Write the audit events owed for signal changes; called last, after every row lock."""
+    audit.record_many(session, ctx, signal_events(changes))
 
 
 def transition(
@@ -241,7 +294,7 @@ def transition(
     before = need.status
     _step(session, need, target, note, user.id, now)
     if need.kind == SignalKind.thread:
-        sync_thread_flag(session, need.question_id)
+        sync_thread_flag(session, [need.question_id])
         enqueue_thread(session, need.question_id)  # the thread's learning-need flag changed
     session.flush()
     record_changes(
