@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.answers.models import Answer, AnswerRevision, ValidationState, Vote
@@ -12,7 +12,7 @@ from app.audit import service as audit
 from app.audit.service import AuditContext, Event
 from app.db import utcnow
 from app.errors import NotFound, OwnAnswerVote
-from app.outbox.service import enqueue_thread
+from app.outbox.service import enqueue_thread, enqueue_threads
 from app.pagination import decode_cursor
 from app.questions.models import Question
 from app.questions.service import check_may_edit
@@ -32,16 +32,26 @@ def snapshot(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _keep_revision(session: Session, answer: Answer, editor_id: int, at: datetime) -> None:
-    session.add(
-        AnswerRevision(
-            answer_id=answer.id,
-            number=answer.revision,
-            body=answer.body,
-            editor_id=editor_id,
-            created_at=at,
-        )
-    )
+def _keep_revisions(
+    session: Session,
+    answers: list[Answer],
+    editor_id: int | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Each answer's current text as its revision, by `editor_id` at `at` (by default its
+    author when it was written): one statement for all."""
+    rows = [
+        {
+            "answer_id": a.id,
+            "number": a.revision,
+            "body": a.body,
+            "editor_id": editor_id or a.author_id,
+            "created_at": at or a.created_at,
+        }
+        for a in answers
+    ]
+    if rows:
+        session.execute(insert(AnswerRevision), rows)
 
 
 def create_answer(
@@ -68,12 +78,9 @@ def add_answers(session: Session, ctx: AuditContext, answers: list[Answer]) -> l
         answer.author_id = answer.author_id or answer.author.id
     session.add_all(answers)
     session.flush()
-    events = []
-    for answer in answers:
-        _keep_revision(session, answer, answer.author_id, answer.created_at)
-        events.append(Event("answer.create", "answer", answer.id, {"after": snapshot(answer)}))
-    for question_id in dict.fromkeys(a.question_id for a in answers):
-        enqueue_thread(session, question_id)
+    _keep_revisions(session, answers)
+    enqueue_threads(session, (a.question_id for a in answers))
+    events = [Event("answer.create", "answer", a.id, {"after": snapshot(a)}) for a in answers]
     audit.record_many(session, ctx, events)
     return answers
 
@@ -102,7 +109,7 @@ def update_answer(
     answer.revision += 1
     answer.updated_at = utcnow()
     session.flush()
-    _keep_revision(session, answer, editor.id, answer.updated_at)
+    _keep_revisions(session, [answer], editor.id, answer.updated_at)
     enqueue_thread(session, answer.question_id)
     after_answer_change(session, answer)
     audit.record(

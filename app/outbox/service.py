@@ -1,7 +1,9 @@
 """Writing to the outbox from the services that change threads."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -17,4 +19,14 @@ def enqueue_thread(session: Session, question_id: int, not_before: datetime | No
     `not_before` schedules the re-index for a time when the document will read
     differently without any write (an endorsement going stale).
     """
-    session.add(OutboxEntry(question_id=question_id, available_at=not_before or utcnow()))
+    enqueue_threads(session, [question_id], not_before)
+
+
+def enqueue_threads(
+    session: Session, question_ids: Iterable[int], not_before: datetime | None = None
+) -> None:
+    """`enqueue_thread` for each thread of `question_ids` (once each), in one statement."""
+    at = not_before or utcnow()
+    rows = [{"question_id": q, "available_at": at} for q in dict.fromkeys(question_ids)]
+    if rows:
+        session.execute(insert(OutboxEntry), rows)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.answers.models import Answer
@@ -11,7 +11,7 @@ from app.audit import service as audit
 from app.audit.service import AuditContext, Event
 from app.db import utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.outbox.service import enqueue_thread
+from app.outbox.service import enqueue_thread, enqueue_threads
 from app.pagination import decode_cursor
 from app.questions.models import Question, QuestionRevision, QuestionTag
 from app.questions.schemas import QuestionCreate, QuestionUpdate
@@ -34,18 +34,28 @@ def snapshot(question: Question) -> dict[str, Any]:
     }
 
 
-def _keep_revision(session: Session, question: Question, editor_id: int, at: datetime) -> None:
-    session.add(
-        QuestionRevision(
-            question_id=question.id,
-            number=question.revision,
-            title=question.title,
-            body=question.body,
-            tags=question.tags,
-            editor_id=editor_id,
-            created_at=at,
-        )
-    )
+def _keep_revisions(
+    session: Session,
+    questions: list[Question],
+    editor_id: int | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Each question's current text and tags as its revision, by `editor_id` at `at` (by
+    default its author when it was asked): one statement for all."""
+    rows = [
+        {
+            "question_id": q.id,
+            "number": q.revision,
+            "title": q.title,
+            "body": q.body,
+            "tags": q.tags,
+            "editor_id": editor_id or q.author_id,
+            "created_at": at or q.created_at,
+        }
+        for q in questions
+    ]
+    if rows:
+        session.execute(insert(QuestionRevision), rows)
 
 
 def create_question(
@@ -77,12 +87,17 @@ def add_questions(
         question.author_id = question.author_id or question.author.id
     session.add_all(questions)
     session.flush()
-    events = []
-    for question in questions:
-        _keep_revision(session, question, question.author_id, question.created_at)
-        enqueue_thread(session, question.id)
-        after = {**snapshot(question), "topic": topics[question.topic_id]}
-        events.append(Event("question.create", "question", question.id, {"after": after}))
+    _keep_revisions(session, questions)
+    enqueue_threads(session, (q.id for q in questions))
+    events = [
+        Event(
+            "question.create",
+            "question",
+            q.id,
+            {"after": {**snapshot(q), "topic": topics[q.topic_id]}},
+        )
+        for q in questions
+    ]
     audit.record_many(session, ctx, events)
     return questions
 
@@ -136,7 +151,7 @@ def update_question(
     question.revision += 1
     question.updated_at = utcnow()
     session.flush()
-    _keep_revision(session, question, editor.id, question.updated_at)
+    _keep_revisions(session, [question], editor.id, question.updated_at)
     enqueue_thread(session, question.id)
     audit.record(
         session,

@@ -14,7 +14,7 @@ from app.audit.service import AuditContext, Event
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, SelfReview
-from app.outbox.service import enqueue_thread
+from app.outbox.service import enqueue_threads
 from app.questions.models import Question, QuestionStatus
 from app.recognition.service import Award, already_awarded, award_many
 from app.resources.models import Resource
@@ -190,12 +190,15 @@ def create_reviews(
     _award_for_reviews(session, reviewer, reviewed, before, now)
     was_wrong = {a.id: before[a.id]["state"] in WRONG_STATES for a in reviewed}
     changes = after_review(session, settings, reviewed, was_wrong, now)
-    for question_id in sorted(threads):
-        enqueue_thread(session, question_id)
+    enqueue_threads(session, sorted(threads))
+    # An endorsed thread stops counting as validated when the endorsement goes stale: its
+    # document must say so then.
+    going_stale: dict[datetime, list[int]] = {}
     for answer in reviewed:
         if answer.state == ValidationState.endorsed and answer.stale_at is not None:
-            # The thread stops counting as validated then: its document must say so.
-            enqueue_thread(session, answer.question_id, not_before=answer.stale_at)
+            going_stale.setdefault(answer.stale_at, []).append(answer.question_id)
+    for at, question_ids in going_stale.items():
+        enqueue_threads(session, question_ids, not_before=at)
     session.flush()
 
     # Audit last: the chain head is the final lock this transaction takes.
