@@ -80,10 +80,12 @@ def migrate() -> None:
 
 @app.command()
 def worker() -> None:
-    """Send changed threads from the outbox to Meilisearch until stopped (Ctrl-C or SIGTERM)."""
+    """Send changed threads from the outbox to Meilisearch, and fan out notifications,
+    until stopped (Ctrl-C or SIGTERM)."""
     import signal
     import threading
 
+    from app.notifications.worker import fanout_loop
     from search.worker import make_relay
 
     settings = get_settings()
@@ -96,11 +98,13 @@ def worker() -> None:
         f"{settings.meili_index}",
         err=True,
     )
+    fan_out = fanout_loop(db, settings).start()
     try:
         relay.run(stop)
     except KeyboardInterrupt:
         pass
     finally:
+        fan_out.stop()
         db.dispose()
 
 

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     # A claimed row whose worker has not finished within this long is claimed again.
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     outbox_max_backoff_seconds: float = Field(default=30.0, gt=0)
+    # The notification fan-out: inside the API process (the local set-up), or only in
+    # `vouch worker`; pieces of news per transaction.
+    notification_worker_in_process: bool = True
+    notification_batch_size: int = Field(default=200, ge=1, le=10_000)
     secret_key: str = DEFAULT_SECRET
     token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=60 * 24 * 30)
     log_level: str = "INFO"

@@ -4,10 +4,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from app.db import Database
 from app.deps import get_database
+from app.notifications import fanout
 from search.readiness import search_checks
 
 router = APIRouter(tags=["health"])
+
+
+def notification_backlog(db: Database) -> int | None:
+    """Pieces of news not yet fanned out (None when the database cannot say)."""
+    try:
+        with db.session(write=False) as session:
+            return fanout.backlog(session)
+    except Exception:
+        return None
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
@@ -27,6 +38,7 @@ def readyz(request: Request) -> JSONResponse:
     ready = checks["database"] == "ok"
     # Search never makes the service unready: without it, reading and writing still work.
     checks.update(search_checks(request.app.state.settings, get_database(request)))
+    checks["notification_backlog"] = notification_backlog(get_database(request))
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", **checks}, status_code=200 if ready else 503
     )

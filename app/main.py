@@ -15,6 +15,8 @@ from app.comments.router import router as comments_router
 from app.config import Settings, get_settings
 from app.db import Database
 from app.middleware import PageCompression, RequestContextMiddleware
+from app.notifications.router import router as notifications_router
+from app.notifications.worker import start_fanout_worker
 from app.questions.router import router as questions_router
 from app.recognition.router import router as recognition_router
 from app.resources.router import router as resources_router
@@ -48,6 +50,7 @@ def api_router() -> APIRouter:
         signals_router,
         resources_router,
         recognition_router,
+        notifications_router,
     ):
         router.include_router(domain)
     return router
@@ -64,10 +67,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        worker = start_search_worker(db, settings)
+        workers = [start_search_worker(db, settings), start_fanout_worker(db, settings)]
         yield
-        if worker is not None:
-            worker.stop()
+        for worker in workers:
+            if worker is not None:
+                worker.stop()
         searcher.close()
         if database is None:
             db.dispose()

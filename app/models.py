@@ -6,6 +6,7 @@ from app.auth.models import ApiToken, LoginAttempt
 from app.comments.models import Comment
 from app.db import Base
 from app.importer.models import ImportedRecord
+from app.notifications.models import Notification, NotificationOutboxEntry
 from app.outbox.models import OutboxEntry
 from app.questions.models import Question, QuestionRevision, QuestionTag
 from app.recognition.models import ReputationEvent, TopicReputation
@@ -28,6 +29,8 @@ __all__ = [
     "LearningNeed",
     "LearningNeedEvent",
     "LoginAttempt",
+    "Notification",
+    "NotificationOutboxEntry",
     "OutboxEntry",
     "Question",
     "QuestionRevision",

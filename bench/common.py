@@ -35,6 +35,8 @@ def api_server(database_url: str, workers: int = 1, **env: str) -> Iterator[str]
         "VOUCH_DATABASE_URL": database_url,
         "VOUCH_LOG_LEVEL": "WARNING",
         "VOUCH_LOGIN_ATTEMPTS_PER_MINUTE": "100000",
+        # Notifications are fanned out by `vouch worker`, as compose.yaml deploys it.
+        "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "false",
         **env,
     }
     process = subprocess.Popen(

@@ -21,7 +21,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "stackexchang
 USERS = 500
 
 
-def _texts(sources: list[Path]) -> tuple[list[tuple[str, str, str]], list[str], list[str]]:
+def real_texts(sources: list[Path]) -> tuple[list[tuple[str, str, str]], list[str], list[str]]:
     """(title, body, tags) of the questions, the answer bodies and comment texts."""
     questions, answers, comments = [], [], []
     for source in sources:
@@ -56,7 +56,7 @@ def _write(path: Path, root: str, lines: Iterator[str]) -> None:
 
 def generate(out: Path, questions: int, answers: int, sources: list[Path]) -> int:
     """Write the dump into `out`; returns the number of posts."""
-    texts, bodies, remarks = _texts(sources)
+    texts, bodies, remarks = real_texts(sources)
     if not texts or not bodies:
         raise SystemExit(f"no posts found in {', '.join(map(str, sources))}")
     out.mkdir(parents=True, exist_ok=True)

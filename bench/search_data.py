@@ -1,9 +1,11 @@
 """Realistic thread text for the search benchmark.
 
-Text comes from a word-bigram model trained on the Stack Exchange dumps in
-`../shared/data/stackexchange/*/Posts.xml` (real questions and answers), so the
-generated threads have real vocabulary and word frequencies. When the dumps are
-absent, a Zipf-distributed synthetic vocabulary stands in (and the run says so).
+Threads are the real questions and answers of the Stack Exchange dumps in
+`../shared/data/stackexchange/*/Posts.xml`, dealt out again (as `bench/se_dump.py` deals
+them into a dump for the importer), their HTML turned into markdown as an import stores
+it, each title numbered. Search phrases come from a word-bigram model of the same
+titles. When the dumps are absent, a Zipf-distributed synthetic vocabulary stands in
+(and the run says so).
 """
 
 import html
@@ -14,6 +16,9 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+
+from app.importer.convert import html_to_markdown
+from bench.se_dump import real_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 DUMPS = ROOT.parent / "shared" / "data" / "stackexchange"
@@ -109,7 +114,11 @@ def text_models(seed: int = 7) -> tuple[Model, Model, str]:
             SyntheticModel(rng),
             "synthetic words (no Stack Exchange dumps found)",
         )
-    return TextModel(titles, rng), TextModel(bodies, rng), f"bigram model of {source}"
+    return (
+        TextModel(titles, rng),
+        TextModel(bodies, rng),
+        f"the real posts of {source}, dealt out again; queries from a bigram model of them",
+    )
 
 
 def sample_queries(model: Model, count: int, rng: random.Random) -> list[str]:
@@ -126,8 +135,30 @@ def sample_queries(model: Model, count: int, rng: random.Random) -> list[str]:
 def threads(
     count: int, answers_per_thread: int, seed: int = 11
 ) -> Iterator[tuple[str, str, list[str]]]:
-    """(title, body, [answer bodies]) for `count` threads, each text as long as a real
-    title or post drawn at random (real posts: median 86 words, a tenth over 260)."""
+    """(title, body, [answer bodies]) for `count` threads: the dumps' real posts in turn
+    (the answers of other questions too, so that threads differ), or text of the
+    synthetic models when there are no dumps."""
+    sources = sorted(p.parent for p in DUMPS.glob("*/Posts.xml"))
+    questions, answers, _comments = real_texts(sources) if sources else ([], [], [])
+    if not questions or not answers:
+        yield from _made_up(count, answers_per_thread, seed)
+        return
+    asked = [(title, html_to_markdown(body)) for title, body, _tags in questions]
+    converted = [(title, body) for title, body in asked if body]
+    replies = [text for text in map(html_to_markdown, answers) if text]
+    reply = itertools.cycle(replies)
+    for n, (title, body) in zip(range(count), itertools.cycle(converted), strict=False):
+        yield (
+            f"{html.unescape(title)[:185]} ({n})",
+            body,
+            [next(reply) for _ in range(answers_per_thread)],
+        )
+
+
+def _made_up(
+    count: int, answers_per_thread: int, seed: int
+) -> Iterator[tuple[str, str, list[str]]]:
+    """Threads of the synthetic model, each text as long as a real title or post."""
     title_model, body_model, _source = text_models(seed)
     for _ in range(count):
         title = title_model.words(max(3, title_model.length())).capitalize()[:200]

@@ -115,6 +115,7 @@ def settings(databases: DatabaseFactory, request: pytest.FixtureRequest) -> Iter
         # Tests marked `search` get an index of their own; tests drain the outbox themselves.
         **search_settings(request),
         search_worker_in_process=False,
+        notification_worker_in_process=False,
         _env_file=None,  # type: ignore[call-arg]
     )
     yield test_settings

@@ -61,6 +61,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("POST", "/auth/logout"): Route(ALL, lambda w, r: ("/auth/logout", None)),
     ("GET", "/me"): Route(ALL, lambda w, r: ("/me", None)),
+    ("GET", "/notifications"): Route(ALL, lambda w, r: ("/notifications", None)),
+    ("POST", "/notifications/read"): Route(
+        ALL, lambda w, r: ("/notifications/read", {"all": True})
+    ),
     ("GET", "/users"): Route(ADMIN, lambda w, r: ("/users", None)),
     ("POST", "/users"): Route(
         ADMIN,

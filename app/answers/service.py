@@ -12,6 +12,8 @@ from app.audit import service as audit
 from app.audit.service import AuditContext, Event
 from app.db import utcnow
 from app.errors import NotFound, OwnAnswerVote
+from app.notifications.models import NotificationKind
+from app.notifications.service import News, notify_many
 from app.outbox.service import enqueue_thread, enqueue_threads
 from app.pagination import decode_cursor
 from app.questions.models import Question
@@ -60,13 +62,20 @@ def create_answer(
     answer = Answer(
         question_id=question.id, topic_id=question.topic_id, author=author, body=data.body
     )
-    return add_answers(session, ctx, [answer])[0]
+    return add_answers(session, ctx, [answer], {question.id: question.author_id})[0]
 
 
-def add_answers(session: Session, ctx: AuditContext, answers: list[Answer]) -> list[Answer]:
+def add_answers(
+    session: Session,
+    ctx: AuditContext,
+    answers: list[Answer],
+    askers: dict[int, int] | None = None,
+) -> list[Answer]:
     """Store new, unreviewed answers (their question, topic, author and body set; their
     score and times when they are not zero and now) with their first revision, search
-    outbox row and `answer.create` event: one flush and one append to the chain for all."""
+    outbox row and `answer.create` event: one flush and one append to the chain for all.
+    With `askers` (question id → its author's id), the topics' experts and the askers
+    hear of them; an import's old answers are not news."""
     now = utcnow()
     for answer in answers:
         answer.state = ValidationState.unreviewed
@@ -80,9 +89,19 @@ def add_answers(session: Session, ctx: AuditContext, answers: list[Answer]) -> l
     session.flush()
     _keep_revisions(session, answers)
     enqueue_threads(session, (a.question_id for a in answers))
+    if askers is not None:
+        notify_many(session, [news for a in answers for news in _news_of(a, askers)])
     events = [Event("answer.create", "answer", a.id, {"after": snapshot(a)}) for a in answers]
     audit.record_many(session, ctx, events)
     return answers
+
+
+def _news_of(answer: Answer, askers: dict[int, int]) -> list[News]:
+    about = (answer.topic_id, answer.question_id, answer.id, answer.author_id)
+    return [
+        News(NotificationKind.answer_new, *about),
+        News(NotificationKind.question_answered, *about, recipient_id=askers[answer.question_id]),
+    ]
 
 
 def get_answer(session: Session, answer_id: int) -> Answer:

@@ -1,10 +1,14 @@
 """Comments on questions and answers."""
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.audit.service import AuditContext, Event
 from app.comments.models import Comment
+from app.notifications.models import NotificationKind
+from app.notifications.service import notify
+from app.questions.models import Question
 from app.users.models import User
 
 
@@ -16,7 +20,20 @@ def add_comment(
     body: str,
     answer_id: int | None = None,
 ) -> Comment:
-    """Comment on a question, or on one of its answers when `answer_id` is given."""
+    """Comment on a question, or on one of its answers when `answer_id` is given; the
+    asker hears of it."""
+    topic_id, asker_id = session.execute(
+        select(Question.topic_id, Question.author_id).where(Question.id == question_id)
+    ).one()
+    notify(
+        session,
+        NotificationKind.question_commented,
+        topic_id=topic_id,
+        question_id=question_id,
+        answer_id=answer_id,
+        actor_id=author.id,
+        recipient_id=asker_id,
+    )
     comment = Comment(question_id=question_id, answer_id=answer_id, author=author, body=body)
     return add_comments(session, ctx, [comment])[0]
 

@@ -421,7 +421,7 @@ class StackExchangeImport:
             question.tags = fields.tags
             questions.append(question)
         names = {topic_id: slug for slug, topic_id in self.topic_ids.items()}
-        add_questions(session, ctx, questions, names)
+        add_questions(session, ctx, questions, names, announce=False)
         closed = []
         for (row, _), question in zip(ready, questions, strict=True):
             if row.get("ClosedDate"):
@@ -527,7 +527,7 @@ class StackExchangeImport:
             for (row, parent, _), answer in zip(ready, answers, strict=True)
             if parent.accepted_source_id == row["Id"]
         ]
-        create_reviews(session, self.settings, ctx, importer, accepted)
+        create_reviews(session, self.settings, ctx, importer, accepted, announce=False)
         records += [
             self._record("answer", row["Id"], answer.id)
             for (row, _, _), answer in zip(ready, answers, strict=True)

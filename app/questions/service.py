@@ -11,6 +11,8 @@ from app.audit import service as audit
 from app.audit.service import AuditContext, Event
 from app.db import utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
+from app.notifications.models import NotificationKind
+from app.notifications.service import News, notify_many
 from app.outbox.service import enqueue_thread, enqueue_threads
 from app.pagination import decode_cursor
 from app.questions.models import Question, QuestionRevision, QuestionTag
@@ -73,11 +75,18 @@ def create_question(
 
 
 def add_questions(
-    session: Session, ctx: AuditContext, questions: list[Question], topics: dict[int, str]
+    session: Session,
+    ctx: AuditContext,
+    questions: list[Question],
+    topics: dict[int, str],
+    *,
+    announce: bool = True,
 ) -> list[Question]:
     """Store new questions (their topic, author, text and tags set, and their times when
     they are not now) with their first revision, search outbox row and `question.create`
-    event: one flush and one append to the chain for all. `topics` names each topic id."""
+    event: one flush and one append to the chain for all. `topics` names each topic id.
+    The topics' experts hear of them unless `announce` is off (an import's old threads
+    are not news)."""
     now = utcnow()
     for question in questions:
         question.revision = 1
@@ -89,6 +98,14 @@ def add_questions(
     session.flush()
     _keep_revisions(session, questions)
     enqueue_threads(session, (q.id for q in questions))
+    if announce:
+        notify_many(
+            session,
+            [
+                News(NotificationKind.question_new, q.topic_id, q.id, actor_id=q.author_id)
+                for q in questions
+            ],
+        )
     events = [
         Event(
             "question.create",

@@ -14,6 +14,8 @@ from app.audit.service import AuditContext, Event
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, SelfReview
+from app.notifications.models import NotificationKind
+from app.notifications.service import News, notify, notify_many
 from app.outbox.service import enqueue_threads
 from app.questions.models import Question, QuestionStatus
 from app.recognition.service import Award, already_awarded, award_many
@@ -21,7 +23,13 @@ from app.resources.models import Resource
 from app.reviews.models import Flag, Review
 from app.reviews.schemas import ReviewCreate
 from app.reviews.state import VALIDATED_STATES, WRONG_STATES, ReviewFact, stale_at, validate
-from app.signals.service import after_review, signal_events, sync_thread_flag
+from app.signals.service import (
+    SignalChange,
+    after_review,
+    signal_events,
+    signal_news,
+    sync_thread_flag,
+)
 from app.topics.models import Topic
 from app.users.models import User
 
@@ -138,10 +146,14 @@ def create_reviews(
     reviewer: User,
     verdicts: list[tuple[int, ReviewCreate]],
     now: datetime | None = None,
+    *,
+    announce: bool = True,
 ) -> list[Review]:
     """One expert's verdicts on several answers (each answer once), all in the caller's
     transaction, with every effect `create_review` has; the learning-need signals follow
-    the counts once all of them are in. A verdict the rules refuse refuses them all."""
+    the counts once all of them are in. A verdict the rules refuse refuses them all.
+    The answers' authors (and the topics' experts, of a signal) hear of it unless
+    `announce` is off (an import's accepted answers are not news)."""
     now = now or utcnow()
     ids = [answer_id for answer_id, _ in verdicts]
     if len(set(ids)) != len(ids):
@@ -199,6 +211,8 @@ def create_reviews(
             going_stale.setdefault(answer.stale_at, []).append(answer.question_id)
     for at, question_ids in going_stale.items():
         enqueue_threads(session, question_ids, not_before=at)
+    if announce:
+        notify_many(session, _news(reviewer, reviews, answers, changes))
     session.flush()
 
     # Audit last: the chain head is the final lock this transaction takes.
@@ -225,6 +239,33 @@ def create_reviews(
     ]
     audit.record_many(session, ctx, events + signal_events(changes))
     return reviews
+
+
+def _news(
+    reviewer: User,
+    reviews: list[Review],
+    answers: dict[int, Answer],
+    changes: list[SignalChange],
+) -> list[News]:
+    """The authors hear the verdicts; the experts, of a signal opened or reopened."""
+    news = []
+    for review in reviews:
+        answer = answers[review.answer_id]
+        verdict = {"verdict": str(review.verdict), "rationale": review.rationale}
+        if review.correction:
+            verdict["correction"] = review.correction
+        news.append(
+            News(
+                NotificationKind.answer_reviewed,
+                answer.topic_id,
+                answer.question_id,
+                answer.id,
+                actor_id=reviewer.id,
+                recipient_id=answer.author_id,
+                payload=verdict,
+            )
+        )
+    return news + [signal_news(change) for change in changes]
 
 
 def _lock_answers(session: Session, answer_ids: list[int]) -> dict[int, Answer]:
@@ -328,6 +369,15 @@ def flag_answer(
     flag = Flag(answer_id=answer.id, user_id=user.id, reason=reason)
     session.add(flag)
     answer.open_flags += 1
+    notify(
+        session,
+        NotificationKind.flag_new,
+        topic_id=answer.topic_id,
+        question_id=answer.question_id,
+        answer_id=answer.id,
+        actor_id=user.id,
+        payload={"reason": reason},
+    )
     session.flush()
     audit.record(
         session,

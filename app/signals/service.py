@@ -18,6 +18,8 @@ from app.audit import service as audit
 from app.audit.service import AuditContext, Event
 from app.config import Settings
 from app.errors import Conflict, Forbidden, NotFound
+from app.notifications.models import NotificationKind
+from app.notifications.service import News
 from app.outbox.service import enqueue_thread
 from app.pagination import decode_cursor
 from app.questions.models import Question
@@ -270,6 +272,22 @@ def signal_events(changes: list[SignalChange]) -> list[Event]:
         )
         for change in changes
     ]
+
+
+def signal_news(change: SignalChange) -> News:
+    """The experts of the topic hear of a signal opened or reopened."""
+    need = change.need
+    return News(
+        NotificationKind.learning_need,
+        need.topic_id,
+        need.question_id or None,
+        payload={
+            "signal_id": need.id,
+            "kind": need.kind,
+            "reopened": change.action == "learning_need.reopen",
+            **change.payload,
+        },
+    )
 
 
 def record_changes(session: Session, ctx: AuditContext, changes: list[SignalChange]) -> None:

@@ -1,4 +1,5 @@
-"""`vouch worker` drains the outbox until it is told to stop."""
+"""`vouch worker` drains the search outbox and fans out notifications until it is told
+to stop."""
 
 import os
 import signal
@@ -17,7 +18,7 @@ from tests.search.helpers import hit_ids
 pytestmark = [pytest.mark.search, pytest.mark.slow]
 
 
-def test_the_worker_command_indexes_new_threads_and_stops_on_sigterm(
+def test_the_worker_command_indexes_and_notifies_and_stops_on_sigterm(
     client: TestClient, people: People, settings: Settings
 ) -> None:
     env = {
@@ -30,16 +31,20 @@ def test_the_worker_command_indexes_new_threads_and_stops_on_sigterm(
     vouch = Path(sys.executable).parent / "vouch"
     worker = subprocess.Popen([str(vouch), "worker"], env=env, stderr=subprocess.PIPE, text=True)
     try:
-        people.topic("claims")
+        expert = people.make("expert", topics=("claims",))
         rep = people.make("rep")
         q = ask(client, rep, "claims", title="Indexed by the worker command")
         deadline = time.monotonic() + 20
         found: list[int] = []
-        while time.monotonic() < deadline and not found:
+        heard: list[int] = []
+        while time.monotonic() < deadline and not (found and heard):
             response = client.get("/search", params={"q": "worker command"}, headers=rep.headers)
             found = hit_ids(response.json())
+            inbox = client.get("/notifications", headers=expert.headers).json()["items"]
+            heard = [n["question_id"] for n in inbox]
             time.sleep(0.1)
         assert found == [q["id"]]
+        assert heard == [q["id"]]
     finally:
         worker.send_signal(signal.SIGTERM)
         _out, err = worker.communicate(timeout=20)

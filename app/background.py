@@ -1,0 +1,22 @@
+"""A worker's loop in a daemon thread of the API process (the local set-up)."""
+
+import threading
+from collections.abc import Callable
+
+
+class BackgroundLoop:
+    """Runs `loop(stop)` in a daemon thread; `stop()` sets the event and waits for the
+    loop to end its current batch."""
+
+    def __init__(self, loop: Callable[[threading.Event], None], name: str) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=loop, args=(self._stop,), name=name, daemon=True)
+
+    def start(self) -> "BackgroundLoop":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)

@@ -1,0 +1,162 @@
+"""The fan-out: outbox rows of news into each recipient's notifications.
+
+One transaction takes a batch of pending rows, writes their recipients' notifications
+and marks the rows done, so a worker that dies mid-batch leaves the rows pending and
+nothing half written. On PostgreSQL the rows are taken `FOR UPDATE SKIP LOCKED`: two
+workers never take the same row. On SQLite the write transaction itself serialises
+workers. Besides, (row, recipient) is unique and inserted "on conflict do nothing", so
+no person hears of one piece of news twice, whatever happens.
+
+Recipients are decided here, not in the request: the experts of the topic as they are
+now (a user who lost the role or the topic hears nothing more of it), active users
+only, never the person who caused the news, and nobody for a thread deleted meanwhile.
+"""
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import Database, session_scope, utcnow
+from app.notifications.models import (
+    EXPERT_KINDS,
+    Notification,
+    NotificationOutboxEntry,
+)
+from app.questions.models import Question
+from app.users.models import Role, User, user_expert_topics
+
+log = logging.getLogger("vouch.notifications")
+
+
+def backlog(session: Session) -> int:
+    """How many pieces of news wait for the fan-out."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(NotificationOutboxEntry)
+            .where(NotificationOutboxEntry.done_at.is_(None))
+        ).scalar_one()
+    )
+
+
+def _experts(session: Session, topic_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The active experts of each topic: topic id → user ids."""
+    found: dict[int, list[int]] = {}
+    rows = session.execute(
+        select(user_expert_topics.c.topic_id, User.id, User.roles)
+        .join(User, User.id == user_expert_topics.c.user_id)
+        .where(user_expert_topics.c.topic_id.in_(sorted(set(topic_ids))), User.active.is_(True))
+        .order_by(User.id)
+    )
+    for topic_id, user_id, roles in rows:
+        if Role.expert in roles:
+            found.setdefault(topic_id, []).append(user_id)
+    return found
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(Notification).on_conflict_do_nothing(), rows)
+
+
+def fan_out_batch(db: Database, limit: int) -> int | None:
+    """Fan out up to `limit` pending rows; returns the notifications written, None when
+    there was nothing to do."""
+    with db.session(write=False) as session:
+        pending = select(NotificationOutboxEntry.id).where(
+            NotificationOutboxEntry.done_at.is_(None)
+        )
+        if session.execute(pending.limit(1)).first() is None:
+            return None  # an idle worker must not take SQLite's write lock every poll
+    with session_scope(db) as session:
+        query = (
+            select(NotificationOutboxEntry)
+            .where(NotificationOutboxEntry.done_at.is_(None))
+            .order_by(NotificationOutboxEntry.id)
+            .limit(limit)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        entries = list(session.execute(query).scalars())
+        if not entries:
+            return None
+        experts = _experts(session, (e.topic_id for e in entries if e.kind in EXPERT_KINDS))
+        people = set(
+            session.execute(
+                select(User.id).where(
+                    User.id.in_({e.recipient_id for e in entries if e.recipient_id}),
+                    User.active.is_(True),
+                )
+            ).scalars()
+        )
+        gone = set(
+            session.execute(
+                select(Question.id).where(
+                    Question.id.in_({e.question_id for e in entries if e.question_id}),
+                    Question.deleted_at.is_not(None),
+                )
+            ).scalars()
+        )
+        rows: list[dict[str, Any]] = []
+        for entry in entries:
+            if entry.question_id in gone:
+                continue
+            if entry.kind in EXPERT_KINDS:
+                recipients = experts.get(entry.topic_id, [])
+            else:
+                recipients = [entry.recipient_id] if entry.recipient_id in people else []
+            rows += [
+                {
+                    "source_id": entry.id,
+                    "user_id": user_id,
+                    "kind": entry.kind,
+                    "topic_id": entry.topic_id,
+                    "question_id": entry.question_id,
+                    "answer_id": entry.answer_id,
+                    "actor_id": entry.actor_id,
+                    "payload": entry.payload,
+                    "created_at": entry.created_at,
+                }
+                for user_id in recipients
+                if user_id != entry.actor_id
+            ]
+        if rows:
+            _insert_ignoring_duplicates(session, rows)
+        session.execute(
+            update(NotificationOutboxEntry)
+            .where(NotificationOutboxEntry.id.in_([e.id for e in entries]))
+            .values(done_at=utcnow(), attempts=NotificationOutboxEntry.attempts + 1)
+        )
+    return len(rows)
+
+
+def drain(db: Database, settings: Settings, max_batches: int = 1_000_000) -> int:
+    """Fan out until nothing is pending; returns the notifications written."""
+    written = 0
+    for _ in range(max_batches):
+        done = fan_out_batch(db, settings.notification_batch_size)
+        if done is None:
+            break
+        written += done
+    return written
+
+
+def run(db: Database, settings: Settings, stop: threading.Event) -> None:
+    """Fan out until `stop` is set."""
+    while not stop.is_set():
+        try:
+            done = fan_out_batch(db, settings.notification_batch_size)
+        except Exception:
+            # The database may be briefly away; the loop must outlive it.
+            log.exception("notification fan-out failed")
+            stop.wait(1.0)
+            continue
+        if done is None:
+            stop.wait(settings.outbox_poll_seconds)

@@ -1,0 +1,93 @@
+"""Notifications: what happened, written with the change; who hears of it, decided later.
+
+A change writes one `notification_outbox` row per kind of news in its own transaction
+(nothing is sent from the request, and a question in a topic of 500 experts still writes
+one row). The fan-out worker claims outbox rows, works out their recipients at that
+moment (active users; experts of the topic as they are then) and writes one
+`notifications` row per recipient: the person's copy, read in the web interface and the
+API. The pair (outbox row, recipient) is unique, so a row fanned out twice (a worker that
+died after writing, a doubly claimed row) never reaches a person twice.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime, utcnow
+
+
+class NotificationKind(StrEnum):
+    # To the experts of the topic:
+    question_new = "question.new"
+    answer_new = "answer.new"
+    flag_new = "flag.new"
+    learning_need = "learning_need.open"  # opened or reopened
+    # To one person:
+    answer_reviewed = "answer.reviewed"  # the answer's author hears the verdict
+    question_answered = "question.answered"  # the asker hears of a new answer
+    question_commented = "question.commented"  # the asker hears of a new comment
+
+
+EXPERT_KINDS = frozenset(
+    {
+        NotificationKind.question_new,
+        NotificationKind.answer_new,
+        NotificationKind.flag_new,
+        NotificationKind.learning_need,
+    }
+)
+
+
+class NotificationOutboxEntry(Base):
+    """One piece of news waiting to be fanned out (pending while `done_at` is null).
+
+    Claims work as the search outbox's do: a worker stamps `claimed_by` and a lease; a
+    row whose lease ran out belongs to nobody again."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (Index("ix_notification_outbox_done_at_id", "done_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    topic_id: Mapped[int] = mapped_column(Integer)
+    # None for news about a whole topic (its learning-need signal).
+    question_id: Mapped[int | None] = mapped_column(Integer)
+    answer_id: Mapped[int | None] = mapped_column(Integer)
+    # Who caused it (never notified of their own doing), and the one person it is for.
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    recipient_id: Mapped[int | None] = mapped_column(Integer)
+    # What the notification says beside its thread: a verdict, a rationale, a correction.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """One person's copy of one piece of news."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("source_id", "user_id"),
+        Index("ix_notifications_user_id_id", "user_id", "id"),
+        Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The outbox row it came from (no foreign key: done outbox rows are pruned).
+    source_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"))
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

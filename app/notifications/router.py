@@ -1,0 +1,56 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.deps import CurrentUser, SessionDep
+from app.notifications import service
+from app.notifications.schemas import MarkedRead, MarkRead, NotificationOut, NotificationPage
+from app.notifications.service import Listed
+from app.pagination import CursorParam, PageSize, decode_cursor, next_cursor
+
+router = APIRouter(prefix="/notifications", tags=["notifications"])
+
+
+def notification_out(listed: Listed) -> NotificationOut:
+    n = listed.notification
+    if n.question_id is None:
+        link = "/learning-needs"
+    else:
+        link = f"/questions/{n.question_id}" + (f"#answer-{n.answer_id}" if n.answer_id else "")
+    return NotificationOut(
+        id=n.id,
+        kind=n.kind,
+        topic=listed.topic_slug,
+        question_id=n.question_id,
+        question_title=listed.question_title,
+        answer_id=n.answer_id,
+        actor=listed.actor_name,
+        detail=n.payload,
+        link=link,
+        created_at=n.created_at,
+        read=n.read_at is not None,
+    )
+
+
+@router.get("", response_model=NotificationPage, summary="My notifications, newest first")
+def list_notifications(
+    session: SessionDep,
+    user: CurrentUser,
+    unread: Annotated[bool, Query(description="Only the unread ones.")] = False,
+    limit: PageSize = 20,
+    cursor: CursorParam = None,
+) -> NotificationPage:
+    rows = service.list_notifications(
+        session, user, unread_only=unread, before_id=decode_cursor(cursor), limit=limit + 1
+    )
+    return NotificationPage(
+        items=[notification_out(r) for r in rows[:limit]],
+        next_cursor=next_cursor([r.notification for r in rows], limit),
+        unread=service.unread_count(session, user),
+    )
+
+
+@router.post("/read", response_model=MarkedRead, summary="Mark notifications read")
+def mark_read(session: SessionDep, user: CurrentUser, body: MarkRead) -> MarkedRead:
+    marked = service.mark_read(session, user, None if body.all else body.ids)
+    return MarkedRead(marked=marked, unread=service.unread_count(session, user))

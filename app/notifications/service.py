@@ -1,0 +1,139 @@
+"""Notifications: news written with the change that causes it, and a person's list.
+
+`notify` is what the services call, inside their transaction: it adds one outbox row,
+whatever the number of people who will hear of it. `fanout` (run by the worker) turns
+those rows into each recipient's notifications.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.notifications.models import Notification, NotificationKind, NotificationOutboxEntry
+from app.questions.models import Question
+from app.topics.models import Topic
+from app.users.models import User
+
+_ADD = insert(NotificationOutboxEntry)
+
+
+def notify(
+    session: Session,
+    kind: NotificationKind,
+    *,
+    topic_id: int,
+    question_id: int | None,
+    answer_id: int | None = None,
+    actor_id: int | None = None,
+    recipient_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Record news for the fan-out, in the caller's transaction (one row)."""
+    notify_many(
+        session,
+        [News(kind, topic_id, question_id, answer_id, actor_id, recipient_id, payload or {})],
+    )
+
+
+@dataclass(frozen=True)
+class News:
+    """One outbox row of `notify_many`: `notify`'s arguments."""
+
+    kind: NotificationKind
+    topic_id: int
+    question_id: int | None
+    answer_id: int | None = None
+    actor_id: int | None = None
+    recipient_id: int | None = None
+    payload: dict[str, Any] | None = None
+
+
+def notify_many(session: Session, news: list[News]) -> None:
+    """Record many pieces of news in one statement."""
+    # A person is never told of their own doing: no row at all for it.
+    rows = [
+        {
+            "kind": str(n.kind),
+            "topic_id": n.topic_id,
+            "question_id": n.question_id,
+            "answer_id": n.answer_id,
+            "actor_id": n.actor_id,
+            "recipient_id": n.recipient_id,
+            "payload": n.payload or {},
+            "created_at": utcnow(),
+        }
+        for n in news
+        if n.recipient_id is None or n.recipient_id != n.actor_id
+    ]
+    if rows:
+        session.execute(_ADD, rows)
+
+
+# -- a person's notifications --------------------------------------------------------
+
+# A deleted thread's news disappears with it (the thread may not be read any more).
+_THREAD_IS_THERE = or_(Notification.question_id.is_(None), Question.deleted_at.is_(None))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A notification as its recipient sees it: with its thread's title."""
+
+    notification: Notification
+    question_title: str | None  # None for news about a whole topic
+    topic_slug: str
+    topic_name: str
+    actor_name: str | None
+
+
+def list_notifications(
+    session: Session, user: User, *, unread_only: bool, before_id: int | None, limit: int
+) -> list[Listed]:
+    """The user's notifications, newest first, of threads that are still there."""
+    query = (
+        select(Notification, Question.title, Topic.slug, Topic.name, User.display_name)
+        .join(Topic, Topic.id == Notification.topic_id)
+        .outerjoin(Question, Question.id == Notification.question_id)
+        .outerjoin(User, User.id == Notification.actor_id)
+        .where(Notification.user_id == user.id, _THREAD_IS_THERE)
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    return [Listed(*row) for row in session.execute(query)]
+
+
+def unread_count(session: Session, user: User) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(Notification)
+            .outerjoin(Question, Question.id == Notification.question_id)
+            .where(
+                Notification.user_id == user.id,
+                Notification.read_at.is_(None),
+                _THREAD_IS_THERE,
+            )
+        ).scalar_one()
+    )
+
+
+def mark_read(
+    session: Session, user: User, ids: list[int] | None, now: datetime | None = None
+) -> int:
+    """Mark the user's notifications `ids` (all of them when None) read; returns how
+    many were unread. Other people's ids are ignored, as if they did not exist."""
+    query = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    result = session.execute(query.values(read_at=now or utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
