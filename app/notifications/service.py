@@ -90,24 +90,32 @@ class Listed:
     actor_name: str | None
 
 
-def list_notifications(
-    session: Session, user: User, *, unread_only: bool, before_id: int | None, limit: int
-) -> list[Listed]:
-    """The user's notifications, newest first, of threads that are still there."""
-    query = (
+def _listing(user: User) -> Any:
+    return (
         select(Notification, Question.title, Topic.slug, Topic.name, User.display_name)
         .join(Topic, Topic.id == Notification.topic_id)
         .outerjoin(Question, Question.id == Notification.question_id)
         .outerjoin(User, User.id == Notification.actor_id)
         .where(Notification.user_id == user.id, _THREAD_IS_THERE)
-        .order_by(Notification.id.desc())
-        .limit(limit)
     )
+
+
+def list_notifications(
+    session: Session, user: User, *, unread_only: bool, before_id: int | None, limit: int
+) -> list[Listed]:
+    """The user's notifications, newest first, of threads that are still there."""
+    query = _listing(user).order_by(Notification.id.desc()).limit(limit)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     if before_id is not None:
         query = query.where(Notification.id < before_id)
     return [Listed(*row) for row in session.execute(query)]
+
+
+def get_notification(session: Session, user: User, notification_id: int) -> Listed | None:
+    """One of the user's notifications; None for anyone else's, as for none at all."""
+    row = session.execute(_listing(user).where(Notification.id == notification_id)).first()
+    return None if row is None else Listed(*row)
 
 
 def unread_count(session: Session, user: User) -> int:

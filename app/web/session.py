@@ -28,6 +28,7 @@ from app.deps import (
     require_role,
 )
 from app.errors import AppError, NotAuthenticated
+from app.notifications import service as notifications
 from app.users.models import Role, User
 
 SESSION_COOKIE = "vouch_session"
@@ -47,6 +48,7 @@ class Viewer:
     username: str
     display_name: str
     roles: tuple[str, ...]
+    unread: int = 0  # notifications, for the header
 
     def has_role(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -137,7 +139,10 @@ def page_user(request: Request, session: SessionDep, settings: SettingsDep) -> U
     if token is None:
         raise NotAuthenticated("Sign in to continue.")
     user = auth_service.user_for_token(session, settings, token)
-    request.state.viewer = Viewer(user.id, user.username, user.display_name, tuple(user.roles))
+    unread = notifications.unread_count(session, user)
+    request.state.viewer = Viewer(
+        user.id, user.username, user.display_name, tuple(user.roles), unread
+    )
     return user
 
 

@@ -141,6 +141,10 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/leaderboard"): Page(ALL, _get("/leaderboard?topic=claims")),
     ("GET", "/profile"): Page(ALL, _get("/profile")),
     ("GET", "/people/{username}"): Page(ALL, lambda w, r: (f"/people/{w.other.username}", None)),
+    # Notifications (anyone's own; an id that is not theirs leads back to the list)
+    ("GET", "/notifications"): Page(ALL, _get("/notifications")),
+    ("GET", "/notifications/{notification_id}"): Page(ALL, _get("/notifications/1")),
+    ("POST", "/notifications/read"): Page(ALL, _post(lambda w, r: "/notifications/read")),
     # Compliance
     ("GET", "/audit"): Page(COMPLIANCE, _get("/audit")),
     ("GET", "/audit/export"): Page(COMPLIANCE, _get("/audit/export?format=ndjson")),

@@ -44,6 +44,19 @@ def test_the_demo_forum_for_an_expert_and_a_compliance_officer(
     assert_accessible(page, axe_source)
     site.screenshot(page, "readme-thread")
 
+    # The server fans out the demo's news in the background: the header counts it.
+    badge = page.locator(".count-badge")
+    for _ in range(50):
+        page.goto("/notifications")
+        if badge.count():
+            break
+        page.wait_for_timeout(100)
+    expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
+    expect(page.locator(".notification--unread").first).to_be_visible()
+    expect(page.get_by_role("link", name="New question in").first).to_be_visible()
+    assert_accessible(page, axe_source)
+    site.screenshot(page, "notifications")
+
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, _demo_user("carla"), "demo-carla-pass")
     page.goto("/audit")

@@ -45,6 +45,7 @@ PAGES = [
     ("rep", "/digest", "Digest"),
     ("rep", "/leaderboard", "Leaderboard"),
     ("rep", "/profile", "Rep"),
+    ("expert", "/notifications", "Notifications"),
     ("admin", "/admin/users/{rep_id}", "Rep"),
     ("rep", "/no-such-page", "Not found"),
     ("expert", "/reviews", "Review queue"),

@@ -1,0 +1,141 @@
+"""A person's notifications: the list, opening one, marking them read."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from starlette.responses import Response
+
+from app.deps import SessionDep
+from app.errors import InvalidInput
+from app.notifications import service
+from app.notifications.models import NotificationKind
+from app.notifications.router import notification_out
+from app.notifications.service import Listed
+from app.pagination import CursorParam, decode_cursor, next_cursor
+from app.schemas import MAX_ID, ObjectId
+from app.web.render import redirect, render
+from app.web.session import PageUser, local_path
+
+router = APIRouter()
+
+PAGE_SIZE = 20
+VERDICTS = {"endorse": "endorsed", "correct": "corrected", "reject": "rejected"}
+
+
+@dataclass(frozen=True)
+class NotificationCard:
+    id: int
+    kind: str
+    headline: str
+    details: list[str]
+    topic: str
+    at: datetime
+    read: bool
+
+
+def _headline(listed: Listed) -> str:
+    n, who = listed.notification, listed.actor_name or "Someone"
+    title, topic = listed.question_title or "", listed.topic_name
+    detail = n.payload
+    match n.kind:
+        case NotificationKind.question_new:
+            return f"New question in {topic}: {title}"
+        case NotificationKind.answer_new:
+            return f"{who} answered a question in {topic}: {title}"
+        case NotificationKind.question_answered:
+            return f"{who} answered your question: {title}"
+        case NotificationKind.question_commented:
+            return f"{who} commented on your question: {title}"
+        case NotificationKind.flag_new:
+            return f"{who} flagged an answer in {topic}: {title}"
+        case NotificationKind.answer_reviewed:
+            verdict = VERDICTS.get(str(detail.get("verdict")), "reviewed")
+            return f"{who} {verdict} your answer to: {title}"
+        case NotificationKind.learning_need:
+            step = "reopened" if detail.get("reopened") else "opened"
+            where = title or f"the whole topic {topic}"
+            return f"A learning need {step} in {topic}: {where}"
+    return f"News in {topic}: {title}"
+
+
+def _details(listed: Listed) -> list[str]:
+    detail = listed.notification.payload
+    lines = []
+    if detail.get("rationale"):
+        lines.append(f"Rationale: {detail['rationale']}")
+    if detail.get("correction"):
+        lines.append(f"Correction: {detail['correction']}")
+    if detail.get("reason"):
+        lines.append(f"Reason: {detail['reason']}")
+    if "wrong" in detail and "reviewed" in detail:
+        lines.append(f"{detail['wrong']} of {detail['reviewed']} reviewed answers wrong")
+    return lines
+
+
+def _card(listed: Listed) -> NotificationCard:
+    n = listed.notification
+    return NotificationCard(
+        id=n.id,
+        kind=n.kind,
+        headline=_headline(listed),
+        details=_details(listed),
+        topic=listed.topic_name,
+        at=n.created_at,
+        read=n.read_at is not None,
+    )
+
+
+@router.get("/notifications")
+def notifications_page(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    unread: Annotated[bool, Query()] = False,
+    cursor: CursorParam = None,
+) -> Response:
+    rows = service.list_notifications(
+        session, user, unread_only=unread, before_id=decode_cursor(cursor), limit=PAGE_SIZE + 1
+    )
+    after = next_cursor([r.notification for r in rows], PAGE_SIZE)
+    query = "unread=true&" if unread else ""
+    return render(
+        request,
+        "notifications/list.html",
+        {
+            "cards": [_card(r) for r in rows[:PAGE_SIZE]],
+            "unread_only": unread,
+            "next_url": f"/notifications?{query}cursor={after}" if after else None,
+        },
+    )
+
+
+@router.get("/notifications/{notification_id}")
+def open_notification(session: SessionDep, user: PageUser, notification_id: ObjectId) -> Response:
+    """Marks it read and goes where it points: opening it is reading it. One that is gone
+    (its thread deleted) or not the user's leads back to the list, with a word."""
+    found = service.get_notification(session, user, notification_id)
+    if found is None:
+        return redirect("/notifications", "That notification is no longer there.")
+    service.mark_read(session, user, [notification_id])
+    return redirect(notification_out(found).link)
+
+
+@router.post("/notifications/read")
+def mark_read(
+    session: SessionDep,
+    user: PageUser,
+    notification: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/notifications",
+) -> Response:
+    """One notification (`notification`), or all of them when it is left out."""
+    if notification:
+        if not notification.isdigit() or not 1 <= int(notification) <= MAX_ID:
+            raise InvalidInput("That is not a notification of yours.")
+        marked = service.mark_read(session, user, [int(notification)])
+        flash = "Marked read." if marked else None
+    else:
+        marked = service.mark_read(session, user, None)
+        flash = f"Marked {marked} notification{'s' if marked != 1 else ''} read."
+    return redirect(local_path(back, "/notifications"), flash)

@@ -1,0 +1,109 @@
+"""The notifications page: the header's unread count, the list with links into threads,
+opening one, marking one or all read."""
+
+import html
+import re
+
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.db import Database
+from app.notifications import fanout
+from tests.factories import People, answer, ask, review
+from tests.web.helpers import sign_in, submit
+
+_BADGE = re.compile(r'class="count-badge">(\d+)<')
+
+
+def unread_badge(page: str) -> int:
+    found = _BADGE.search(page)
+    return int(found.group(1)) if found else 0
+
+
+def test_a_rep_hears_their_answer_was_corrected_and_opens_it(
+    client: TestClient, pages: TestClient, people: People, db: Database, settings: Settings
+) -> None:
+    expert = people.make("expert", topics=("claims",))
+    rep, asker = people.make("rep"), people.make("rep")
+    question = ask(client, asker, "claims", title="Is glass covered on a home policy?")
+    reply = answer(client, rep, question["id"], "Glass is never covered.")
+    review(
+        client,
+        expert,
+        reply["id"],
+        "correct",
+        rationale="It depends on the policy.",
+        correction="Glass is covered with accidental damage cover.",
+    )
+    fanout.drain(db, settings)
+
+    csrf = sign_in(pages, rep.username)
+    home = pages.get("/").text
+    assert unread_badge(home) == 1
+    listing = pages.get("/notifications")
+    assert listing.status_code == 200
+    text = html.unescape(listing.text)
+    assert "corrected your answer to: Is glass covered on a home policy?" in text
+    assert "Correction: Glass is covered with accidental damage cover." in text
+    assert "Rationale: It depends on the policy." in text
+    [notification_id] = re.findall(r'href="/notifications/(\d+)"', listing.text)
+
+    opened = pages.get(f"/notifications/{notification_id}", follow_redirects=False)
+    assert opened.status_code == 303
+    assert opened.headers["location"] == f"/questions/{question['id']}#answer-{reply['id']}"
+    assert unread_badge(pages.get("/").text) == 0
+    assert "All read." in pages.get("/notifications").text
+    # Someone else's notification, or one that is gone, leads back to the list.
+    sign_in(pages, asker.username)
+    theirs = pages.get(f"/notifications/{notification_id}", follow_redirects=False)
+    assert (theirs.status_code, theirs.headers["location"]) == (303, "/notifications")
+    assert csrf
+
+
+def test_an_expert_marks_one_then_all_read(
+    client: TestClient, pages: TestClient, people: People, db: Database, settings: Settings
+) -> None:
+    expert = people.make("expert", topics=("claims",))
+    rep = people.make("rep")
+    for n in range(3):
+        ask(client, rep, "claims", title=f"Question {n} about a claim")
+    fanout.drain(db, settings)
+    csrf = sign_in(pages, expert.username)
+    listing = pages.get("/notifications").text
+    assert unread_badge(listing) == 3
+    headlines = re.findall(
+        r'class="notification__headline"[^>]*>(?:<span[^>]*>[^<]*</span>)?([^<]*)<', listing
+    )
+    assert sorted(headlines) == [
+        f"New question in Claims: Question {n} about a claim" for n in range(3)
+    ]
+    first = re.findall(r'name="notification" value="(\d+)"', listing)[0]
+
+    marked = submit(pages, "/notifications/read", {"notification": first}, csrf)
+    assert marked.status_code == 303
+    assert unread_badge(pages.get("/notifications").text) == 2
+    unread_only = pages.get("/notifications?unread=true").text
+    assert f'href="/notifications/{first}"' not in unread_only
+
+    everything = submit(pages, "/notifications/read", {}, csrf)
+    assert everything.status_code == 303
+    page = pages.get("/notifications").text
+    assert unread_badge(page) == 0
+    assert "Marked 2 notifications read." in html.unescape(page)
+    assert "Nothing unread." in pages.get("/notifications?unread=true").text
+
+
+def test_a_bad_notification_id_in_the_form_is_refused(
+    client: TestClient, pages: TestClient, people: People, db: Database, settings: Settings
+) -> None:
+    expert = people.make("expert", topics=("claims",))
+    ask(client, people.make("rep"), "claims")
+    fanout.drain(db, settings)
+    csrf = sign_in(pages, expert.username)
+    for bad in ("abc", "0", str(2**40), "-3"):
+        response = submit(pages, "/notifications/read", {"notification": bad}, csrf)
+        assert response.status_code == 422, bad
+    assert unread_badge(pages.get("/notifications").text) == 1
+    forged = pages.post("/notifications/read", data={}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert unread_badge(pages.get("/notifications").text) == 1
