@@ -65,6 +65,16 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/notifications/read"): Route(
         ALL, lambda w, r: ("/notifications/read", {"all": True})
     ),
+    ("GET", "/me/notification-settings"): Route(
+        ALL, lambda w, r: ("/me/notification-settings", None)
+    ),
+    ("PUT", "/me/notification-settings"): Route(
+        ALL,
+        lambda w, r: (
+            "/me/notification-settings",
+            {"settings": [{"kind": "question.new", "channel": "email", "frequency": "never"}]},
+        ),
+    ),
     ("GET", "/users"): Route(ADMIN, lambda w, r: ("/users", None)),
     ("POST", "/users"): Route(
         ADMIN,

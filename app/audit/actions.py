@@ -35,6 +35,10 @@ ACTIONS: dict[str, Action] = {
         "A user's display name changed.",
         "`before` and `after` of the changed fields.",
     ),
+    "notification_settings.update": Action(
+        "A user changed their notification settings (which news, on which channel, how often).",
+        "`before` and `after`: the changed choices, as `kind/channel` → frequency.",
+    ),
     "user.roles_change": Action(
         "A user's roles or expert topics changed.",
         "`before` and `after` of `roles` and `expert_topics`.",

@@ -28,6 +28,7 @@ from app.notifications.models import (
     Notification,
     NotificationOutboxEntry,
 )
+from app.notifications.settings import muted_in_app
 from app.questions.models import Question
 from app.users.models import Role, User, user_expert_topics
 
@@ -104,29 +105,35 @@ def fan_out_batch(db: Database, limit: int) -> int | None:
                 )
             ).scalars()
         )
-        rows: list[dict[str, Any]] = []
+        # Who hears of each piece of news; then which of them turned its kind off here.
+        addressed: list[tuple[NotificationOutboxEntry, list[int]]] = []
         for entry in entries:
             if entry.question_id in gone:
-                continue
-            if entry.kind in EXPERT_KINDS:
+                recipients: list[int] = []
+            elif entry.kind in EXPERT_KINDS:
                 recipients = experts.get(entry.topic_id, [])
             else:
                 recipients = [entry.recipient_id] if entry.recipient_id in people else []
-            rows += [
-                {
-                    "source_id": entry.id,
-                    "user_id": user_id,
-                    "kind": entry.kind,
-                    "topic_id": entry.topic_id,
-                    "question_id": entry.question_id,
-                    "answer_id": entry.answer_id,
-                    "actor_id": entry.actor_id,
-                    "payload": entry.payload,
-                    "created_at": entry.created_at,
-                }
-                for user_id in recipients
-                if user_id != entry.actor_id
-            ]
+            addressed.append((entry, [u for u in recipients if u != entry.actor_id]))
+        muted = muted_in_app(
+            session, (u for _, users in addressed for u in users), (e.kind for e in entries)
+        )
+        rows = [
+            {
+                "source_id": entry.id,
+                "user_id": user_id,
+                "kind": entry.kind,
+                "topic_id": entry.topic_id,
+                "question_id": entry.question_id,
+                "answer_id": entry.answer_id,
+                "actor_id": entry.actor_id,
+                "payload": entry.payload,
+                "created_at": entry.created_at,
+                "in_app": (user_id, entry.kind) not in muted,
+            }
+            for entry, recipients in addressed
+            for user_id in recipients
+        ]
         if rows:
             _insert_ignoring_duplicates(session, rows)
         session.execute(

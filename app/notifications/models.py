@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -29,6 +29,17 @@ class NotificationKind(StrEnum):
     answer_reviewed = "answer.reviewed"  # the answer's author hears the verdict
     question_answered = "question.answered"  # the asker hears of a new answer
     question_commented = "question.commented"  # the asker hears of a new comment
+
+
+class Channel(StrEnum):
+    web = "web"  # the list in the web interface (and GET /notifications)
+    email = "email"
+
+
+class Frequency(StrEnum):
+    immediately = "immediately"
+    daily = "daily"  # gathered into one email a day
+    never = "never"
 
 
 EXPERT_KINDS = frozenset(
@@ -91,3 +102,19 @@ class Notification(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # False when its recipient turned this kind off in the web interface: the row stays,
+    # for the other channels, but the list does not show it.
+    in_app: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class NotificationSetting(Base):
+    """A person's choice for one kind of news on one channel; without a row, the
+    default of `app.notifications.settings` applies."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    frequency: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,13 +2,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.deps import CurrentUser, SessionDep
+from app.deps import AuditCtx, CurrentUser, SessionDep
 from app.notifications import service
-from app.notifications.schemas import MarkedRead, MarkRead, NotificationOut, NotificationPage
+from app.notifications.schemas import (
+    MarkedRead,
+    MarkRead,
+    NotificationOut,
+    NotificationPage,
+    SettingOut,
+    SettingsOut,
+    SettingsUpdate,
+)
 from app.notifications.service import Listed
+from app.notifications.settings import CHOICES, KIND_LABELS, Setting, settings_of, update_settings
 from app.pagination import CursorParam, PageSize, decode_cursor, next_cursor
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = APIRouter(tags=["notifications"])
 
 
 def notification_out(listed: Listed) -> NotificationOut:
@@ -32,7 +41,9 @@ def notification_out(listed: Listed) -> NotificationOut:
     )
 
 
-@router.get("", response_model=NotificationPage, summary="My notifications, newest first")
+@router.get(
+    "/notifications", response_model=NotificationPage, summary="My notifications, newest first"
+)
 def list_notifications(
     session: SessionDep,
     user: CurrentUser,
@@ -50,7 +61,42 @@ def list_notifications(
     )
 
 
-@router.post("/read", response_model=MarkedRead, summary="Mark notifications read")
+@router.post("/notifications/read", response_model=MarkedRead, summary="Mark notifications read")
 def mark_read(session: SessionDep, user: CurrentUser, body: MarkRead) -> MarkedRead:
     marked = service.mark_read(session, user, None if body.all else body.ids)
     return MarkedRead(marked=marked, unread=service.unread_count(session, user))
+
+
+def settings_out(found: list[Setting]) -> SettingsOut:
+    return SettingsOut(
+        settings=[
+            SettingOut(
+                kind=s.kind,
+                label=KIND_LABELS[s.kind],
+                channel=s.channel,
+                frequency=s.frequency,
+                default=s.is_default,
+                choices=list(CHOICES[s.channel]),
+            )
+            for s in found
+        ]
+    )
+
+
+@router.get(
+    "/me/notification-settings", response_model=SettingsOut, summary="My notification settings"
+)
+def my_settings(session: SessionDep, user: CurrentUser) -> SettingsOut:
+    return settings_out(settings_of(session, user))
+
+
+@router.put(
+    "/me/notification-settings",
+    response_model=SettingsOut,
+    summary="Change my notification settings (the ones given; the others stay)",
+)
+def change_my_settings(
+    session: SessionDep, user: CurrentUser, ctx: AuditCtx, body: SettingsUpdate
+) -> SettingsOut:
+    changes = [(s.kind, s.channel, s.frequency) for s in body.settings]
+    return settings_out(update_settings(session, ctx, user, changes))

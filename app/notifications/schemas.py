@@ -3,7 +3,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.schemas import MAX_ID, ResponseModel
+from app.notifications.models import Channel, Frequency, NotificationKind
+from app.schemas import MAX_ID, RequestModel, ResponseModel
 
 
 class NotificationOut(ResponseModel):
@@ -29,7 +30,7 @@ class NotificationPage(BaseModel):
     unread: int = Field(description="How many of the user's notifications are unread.")
 
 
-class MarkRead(BaseModel):
+class MarkRead(RequestModel):
     """Either `ids` (the user's own notifications; others' are ignored) or `all`."""
 
     ids: list[int] | None = Field(default=None, min_length=1, max_length=100)
@@ -47,3 +48,28 @@ class MarkRead(BaseModel):
 class MarkedRead(BaseModel):
     marked: int = Field(description="How many of them were unread.")
     unread: int
+
+
+class SettingOut(BaseModel):
+    kind: NotificationKind
+    label: str
+    channel: Channel
+    frequency: Frequency
+    default: bool = Field(description="True while the user has not chosen: the default applies.")
+    choices: list[Frequency]
+
+
+class SettingsOut(BaseModel):
+    settings: list[SettingOut]
+
+
+class SettingIn(RequestModel):
+    kind: NotificationKind
+    channel: Channel
+    frequency: Frequency
+
+
+class SettingsUpdate(RequestModel):
+    """The choices to change; the others stay as they are."""
+
+    settings: list[SettingIn] = Field(min_length=1, max_length=50)

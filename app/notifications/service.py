@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -75,8 +75,12 @@ def notify_many(session: Session, news: list[News]) -> None:
 
 # -- a person's notifications --------------------------------------------------------
 
-# A deleted thread's news disappears with it (the thread may not be read any more).
-_THREAD_IS_THERE = or_(Notification.question_id.is_(None), Question.deleted_at.is_(None))
+# Shown: not turned off for the web interface, and not of a deleted thread (which may
+# not be read any more: its news disappears with it).
+_SHOWN = and_(
+    Notification.in_app.is_(True),
+    or_(Notification.question_id.is_(None), Question.deleted_at.is_(None)),
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ def _listing(user: User) -> Any:
         .join(Topic, Topic.id == Notification.topic_id)
         .outerjoin(Question, Question.id == Notification.question_id)
         .outerjoin(User, User.id == Notification.actor_id)
-        .where(Notification.user_id == user.id, _THREAD_IS_THERE)
+        .where(Notification.user_id == user.id, _SHOWN)
     )
 
 
@@ -127,7 +131,7 @@ def unread_count(session: Session, user: User) -> int:
             .where(
                 Notification.user_id == user.id,
                 Notification.read_at.is_(None),
-                _THREAD_IS_THERE,
+                _SHOWN,
             )
         ).scalar_one()
     )

@@ -1,8 +1,8 @@
-"""Notifications: news waiting for the fan-out, and each person's copy
+"""Notifications: news waiting for the fan-out, each person's copy, their settings
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-01 19:34:25
+Create Date: 2026-12-01 20:05:10
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,20 @@ def upgrade() -> None:
         batch_op.create_index("ix_notification_outbox_done_at_id", ["done_at", "id"], unique=False)
 
     op.create_table(
+        "notification_settings",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("channel", sa.String(length=16), nullable=False),
+        sa.Column("frequency", sa.String(length=16), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_notification_settings_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint(
+            "user_id", "kind", "channel", name=op.f("pk_notification_settings")
+        ),
+    )
+    op.create_table(
         "notifications",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
@@ -51,6 +65,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("read_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("in_app", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["users.id"], name=op.f("fk_notifications_actor_id_users")
         ),
@@ -82,6 +97,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_notifications_user_id_id")
 
     op.drop_table("notifications")
+    op.drop_table("notification_settings")
     with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_notification_outbox_done_at_id")
 

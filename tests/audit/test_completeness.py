@@ -48,6 +48,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/learning-needs/{need_id}/acknowledge"): "learning_need.acknowledge",
     ("POST", "/learning-needs/{need_id}/address"): "learning_need.address",
     ("GET", "/audit/events"): "audit.export",
+    ("PUT", "/me/notification-settings"): "notification_settings.update",
 }
 
 # State-changing routes that are not a change to the record, each with why.
