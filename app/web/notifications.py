@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import Response
@@ -10,13 +10,15 @@ from starlette.responses import Response
 from app.deps import SessionDep
 from app.errors import InvalidInput
 from app.notifications import service
-from app.notifications.models import NotificationKind
+from app.notifications.models import Channel, Frequency, NotificationKind
 from app.notifications.router import notification_out
 from app.notifications.service import Listed
+from app.notifications.settings import CHOICES, KIND_LABELS, Setting, settings_of, update_settings
 from app.pagination import CursorParam, decode_cursor, next_cursor
 from app.schemas import MAX_ID, ObjectId
+from app.web.forms import FORM, FormRefused
 from app.web.render import redirect, render
-from app.web.session import PageUser, local_path
+from app.web.session import PageAuditCtx, PageUser, local_path
 
 router = APIRouter()
 
@@ -109,6 +111,66 @@ def notifications_page(
             "next_url": f"/notifications?{query}cursor={after}" if after else None,
         },
     )
+
+
+SETTINGS = "notifications/settings.html"
+FREQUENCY_LABELS = {
+    Frequency.immediately: "Immediately",
+    Frequency.daily: "Daily summary",
+    Frequency.never: "Never",
+}
+CHANNEL_LABELS = {Channel.web: "In Vouch", Channel.email: "By email"}
+
+
+@dataclass(frozen=True)
+class SettingRow:
+    label: str
+    cells: list[tuple[str, str, list[tuple[str, str]]]]  # field name, chosen, options
+
+
+def _setting_rows(found: list[Setting], chosen: dict[str, str] | None = None) -> list[SettingRow]:
+    cells: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {}
+    for s in found:
+        name = f"{s.kind}|{s.channel}"
+        options = [(str(f), FREQUENCY_LABELS[f]) for f in CHOICES[s.channel]]
+        value = (chosen or {}).get(name, str(s.frequency))
+        cells.setdefault(str(s.kind), []).append((name, value, options))
+    return [SettingRow(KIND_LABELS[NotificationKind(kind)], row) for kind, row in cells.items()]
+
+
+def _settings_context(rows: list[SettingRow]) -> dict[str, Any]:
+    return {"rows": rows, "channels": [CHANNEL_LABELS[c] for c in CHOICES]}
+
+
+# Before /notifications/{id}: "settings" is not an id.
+@router.get("/notifications/settings")
+def settings_page(request: Request, session: SessionDep, user: PageUser) -> Response:
+    rows = _setting_rows(settings_of(session, user))
+    return render(request, SETTINGS, _settings_context(rows))
+
+
+@router.post("/notifications/settings")
+async def save_settings(
+    request: Request, session: SessionDep, user: PageUser, ctx: PageAuditCtx
+) -> Response:
+    form = await request.form()
+    chosen = {k: str(v) for k, v in form.items() if "|" in k}
+    changes, errors = [], {}
+    for name, value in chosen.items():
+        kind, _, channel = name.partition("|")
+        try:
+            changes.append((NotificationKind(kind), Channel(channel), Frequency(value)))
+        except ValueError:
+            errors[name] = "Choose one of the options."
+    try:
+        if errors:
+            raise InvalidInput("Not saved.")
+        update_settings(session, ctx, user, changes)
+    except InvalidInput:
+        rows = _setting_rows(settings_of(session, user), chosen)
+        errors = errors or {FORM: "A channel does not offer one of those choices."}
+        raise FormRefused(SETTINGS, _settings_context(rows), errors) from None
+    return redirect("/notifications/settings", "Notification settings saved.")
 
 
 @router.get("/notifications/{notification_id}")

@@ -107,3 +107,37 @@ def test_a_bad_notification_id_in_the_form_is_refused(
     forged = pages.post("/notifications/read", data={}, follow_redirects=False)
     assert forged.status_code == 403
     assert unread_badge(pages.get("/notifications").text) == 1
+
+
+def test_settings_are_changed_on_their_page(
+    client: TestClient, pages: TestClient, people: People
+) -> None:
+    rep = people.make("rep")
+    csrf = sign_in(pages, rep.username)
+    page = pages.get("/notifications/settings")
+    assert page.status_code == 200
+    assert 'name="question.commented|email"' in page.text
+    saved = submit(
+        pages,
+        "/notifications/settings",
+        {"question.commented|email": "never", "answer.reviewed|web": "never"},
+        csrf,
+    )
+    assert saved.status_code == 303
+    settings = client.get("/me/notification-settings", headers=rep.headers).json()["settings"]
+    chosen = {(s["kind"], s["channel"]): s["frequency"] for s in settings if not s["default"]}
+    assert chosen == {("question.commented", "email"): "never", ("answer.reviewed", "web"): "never"}
+    assert "Notification settings saved." in pages.get("/notifications/settings").text
+
+
+def test_a_choice_a_channel_does_not_offer_is_shown_again_unsaved(
+    client: TestClient, pages: TestClient, people: People
+) -> None:
+    rep = people.make("rep")
+    csrf = sign_in(pages, rep.username)
+    for form in ({"answer.reviewed|web": "daily"}, {"answer.reviewed|email": "hourly"}):
+        refused = submit(pages, "/notifications/settings", form, csrf)
+        assert refused.status_code == 422
+        assert 'role="alert"' in refused.text or "field__error" in refused.text
+    settings = client.get("/me/notification-settings", headers=rep.headers).json()["settings"]
+    assert all(s["default"] for s in settings)

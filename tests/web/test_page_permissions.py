@@ -145,6 +145,10 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/notifications"): Page(ALL, _get("/notifications")),
     ("GET", "/notifications/{notification_id}"): Page(ALL, _get("/notifications/1")),
     ("POST", "/notifications/read"): Page(ALL, _post(lambda w, r: "/notifications/read")),
+    ("GET", "/notifications/settings"): Page(ALL, _get("/notifications/settings")),
+    ("POST", "/notifications/settings"): Page(
+        ALL, _post(lambda w, r: "/notifications/settings", **{"question.new|email": "never"})
+    ),
     # Compliance
     ("GET", "/audit"): Page(COMPLIANCE, _get("/audit")),
     ("GET", "/audit/export"): Page(COMPLIANCE, _get("/audit/export?format=ndjson")),

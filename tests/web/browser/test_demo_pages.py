@@ -56,6 +56,10 @@ def test_the_demo_forum_for_an_expert_and_a_compliance_officer(
     expect(page.get_by_role("link", name="New question in").first).to_be_visible()
     assert_accessible(page, axe_source)
     site.screenshot(page, "notifications")
+    page.get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="Notification settings")).to_be_visible()
+    assert_accessible(page, axe_source)
+    site.screenshot(page, "notification-settings")
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, _demo_user("carla"), "demo-carla-pass")

@@ -46,6 +46,7 @@ PAGES = [
     ("rep", "/leaderboard", "Leaderboard"),
     ("rep", "/profile", "Rep"),
     ("expert", "/notifications", "Notifications"),
+    ("rep", "/notifications/settings", "Notification settings"),
     ("admin", "/admin/users/{rep_id}", "Rep"),
     ("rep", "/no-such-page", "Not found"),
     ("expert", "/reviews", "Review queue"),
