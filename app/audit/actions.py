@@ -29,10 +29,10 @@ ACTIONS: dict[str, Action] = {
     ),
     "user.create": Action(
         "A user account was created (by an admin or by the command line).",
-        "`after`: username, display name, roles, expert topics, active.",
+        "`after`: username, display name, email, roles, expert topics, active.",
     ),
     "user.update": Action(
-        "A user's display name changed.",
+        "A user's display name or email address changed.",
         "`before` and `after` of the changed fields.",
     ),
     "notification_settings.update": Action(

@@ -15,6 +15,7 @@ def user_out(user: User) -> UserOut:
         id=user.id,
         username=user.username,
         display_name=user.display_name,
+        email=user.email,
         roles=list(user.roles),
         expert_topics=[t.slug for t in user.expert_topics],
         active=user.active,

@@ -27,6 +27,7 @@ def snapshot(user: User) -> dict[str, object]:
     return {
         "username": user.username,
         "display_name": user.display_name,
+        "email": user.email,
         "roles": list(user.roles),
         "expert_topics": [t.slug for t in user.expert_topics],
         "active": user.active,
@@ -40,6 +41,7 @@ def create_user(session: Session, ctx: AuditContext, data: UserCreate) -> User:
     user = User(
         username=data.username,
         display_name=data.display_name,
+        email=data.email,
         password_hash=hash_password(data.password),
         roles=[str(r) for r in data.roles],
         expert_topics=topics_named_in_body(session, data.expert_topics, "body.expert_topics"),
@@ -117,14 +119,16 @@ def update_user(session: Session, ctx: AuditContext, user: User, data: UserUpdat
     def audit_change(action: str, payload: dict[str, object]) -> None:
         audit.record(session, ctx, action, target_type="user", target_id=user.id, payload=payload)
 
+    changed: dict[str, object] = {}
     if data.display_name is not None and data.display_name != user.display_name:
-        user.display_name = data.display_name
+        changed["display_name"] = data.display_name
+    if data.email is not None and (data.email or None) != user.email:
+        changed["email"] = data.email or None  # "" removes the address
+    if changed:
+        for name, value in changed.items():
+            setattr(user, name, value)
         audit_change(
-            "user.update",
-            {
-                "before": {"display_name": before["display_name"]},
-                "after": {"display_name": user.display_name},
-            },
+            "user.update", {"before": {name: before[name] for name in changed}, "after": changed}
         )
     if roles != user.roles or topic_slugs != before["expert_topics"]:
         user.roles = roles

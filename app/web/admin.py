@@ -46,6 +46,7 @@ USER_MESSAGES = {
     "display_name": "Enter the name colleagues know them by (at most 120 characters).",
     "roles": "Choose one or more of the roles listed.",
     "password": "Use at least 8 characters (and at most 256).",
+    "email": "Enter an email address such as name@example.com, or leave it empty.",
 }
 TOPIC_MESSAGES = {
     "slug": "Use lowercase letters, digits and '-', starting with a letter or digit "
@@ -121,6 +122,7 @@ def create_user(
     ctx: PageAuditCtx,
     username: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     roles: Annotated[list[str] | None, Form()] = None,
     expert_topics: Annotated[list[str] | None, Form()] = None,
@@ -128,12 +130,15 @@ def create_user(
     values = {
         "username": username,
         "display_name": display_name,
+        "email": email,
         "roles": roles or [],
         "expert_topics": expert_topics or [],
     }  # never the password: a refused form does not send it back
     context = _new_user_context(session, values)
     try:
-        data = UserCreate.model_validate({**values, "password": password})
+        data = UserCreate.model_validate(
+            {**values, "email": email.strip() or None, "password": password}
+        )
         user = users.create_user(session, ctx, data)
     except ValidationError as exc:
         raise FormRefused(NEW_USER, context, _reworded(errors_of(exc), USER_MESSAGES)) from None
@@ -152,6 +157,7 @@ def _user_facts(user: User) -> dict[str, Any]:
         "id": user.id,
         "username": user.username,
         "display_name": user.display_name,
+        "email": user.email,
         "roles": list(user.roles),
         "expert_topics": [t.name for t in user.expert_topics],
         "active": user.active,
@@ -179,6 +185,7 @@ def user_page(
     user = users.get_user(session, user_id)
     values = {
         "display_name": user.display_name,
+        "email": user.email or "",
         "roles": list(user.roles),
         "expert_topics": [t.slug for t in user.expert_topics],
     }
@@ -192,6 +199,7 @@ def update_user(
     ctx: PageAuditCtx,
     user_id: ObjectId,
     display_name: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
     roles: Annotated[list[str] | None, Form()] = None,
     expert_topics: Annotated[list[str] | None, Form()] = None,
     active: Annotated[str | None, Form()] = None,
@@ -203,6 +211,7 @@ def update_user(
     if active is not None:
         values = {
             "display_name": user.display_name,
+            "email": user.email or "",
             "roles": list(user.roles),
             "expert_topics": [t.slug for t in user.expert_topics],
         }
@@ -222,12 +231,13 @@ def update_user(
         return redirect(f"/admin/users/{user_id}", flash=done)
     values = {
         "display_name": display_name,
+        "email": email,
         "roles": roles or [],
         "expert_topics": expert_topics or [],
     }
     context = _user_context(session, facts, values)
     try:
-        data = UserUpdate.model_validate(values)
+        data = UserUpdate.model_validate(values)  # an empty email removes the address
         users.update_user(session, ctx, user, data)
     except ValidationError as exc:
         raise FormRefused(USER, context, _reworded(errors_of(exc), USER_MESSAGES)) from None

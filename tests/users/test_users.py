@@ -3,8 +3,11 @@
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from tests.factories import People, Person
+from app.audit.models import AuditEvent
+from app.db import Database, session_scope
+from tests.factories import People, Person, send_rejected
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -212,3 +215,50 @@ def test_users_list_pages_through_everyone_once(client: TestClient, people: Peop
         url = f"/users?limit=3&cursor={body['next_cursor']}" if body["next_cursor"] else ""
     assert pages == 3
     assert seen == sorted(everyone)
+
+
+def test_an_email_address_is_kept_changed_removed_and_audited(
+    client: TestClient, people: People, db: Database
+) -> None:
+    admin = people.make("admin")
+    created = client.post(
+        "/users", json=new_user(email="newcomer@example.com"), headers=admin.headers
+    ).json()
+    assert created["email"] == "newcomer@example.com"
+    changed = patch(client, admin, created["id"], email="new.comer@example.org")
+    assert changed.status_code == 200 and changed.json()["email"] == "new.comer@example.org"
+    removed = patch(client, admin, created["id"], email="")
+    assert removed.status_code == 200 and removed.json()["email"] is None
+    untouched = patch(client, admin, created["id"], display_name="Renamed")
+    assert untouched.json()["email"] is None
+    with session_scope(db) as session:
+        updates = session.execute(
+            select(AuditEvent.payload)
+            .where(AuditEvent.action == "user.update", AuditEvent.target_id == str(created["id"]))
+            .order_by(AuditEvent.seq)
+        ).scalars()
+        assert [p["after"] for p in updates] == [
+            {"email": "new.comer@example.org"},
+            {"email": None},
+            {"display_name": "Renamed"},
+        ]
+
+
+def test_an_invalid_email_address_is_422_and_writes_nothing(
+    client: TestClient, people: People, db: Database
+) -> None:
+    admin = people.make("admin")
+    target = people.make("rep")
+    tables = ("users", "audit_events")
+    for bad in (
+        "not-an-address",
+        "a@b",
+        "two@@example.com",
+        "x" * 250 + "@example.com",
+        "a b@c.de",
+    ):
+        send_rejected(client, db, admin, "POST", "/users", json=new_user(email=bad), tables=tables)
+        send_rejected(
+            client, db, admin, "PATCH", f"/users/{target.id}", json={"email": bad}, tables=tables
+        )
+    assert me(client, target)["email"] is None

@@ -132,6 +132,7 @@ def test_an_admin_creates_an_expert_who_can_then_sign_in(
         ({"display_name": ""}, "display_name", "Enter the name"),
         ({"roles": ["rep"]}, "expert_topics", "only experts"),
         ({"expert_topics": ["no-such-topic"]}, "expert_topics", "unknown topic"),
+        ({"email": "not-an-address"}, "email", "Enter an email address"),
     ],
 )
 def test_a_refused_new_user_keeps_the_input_but_not_the_password(
@@ -357,3 +358,21 @@ def test_reps_do_not_reach_the_signposts_page(pages: TestClient, people: People)
     people.topic("claims")
     sign_in(pages, people.make("rep").username)
     assert pages.get("/admin/topics/claims/signposts").status_code == 403
+
+
+def test_an_admin_gives_a_user_an_email_address_and_removes_it(
+    pages: TestClient, people: People, admin: Person, db: Database
+) -> None:
+    people.topic("claims")
+    csrf = sign_in(pages, admin.username)
+    created = submit(pages, "/admin/users/new", {**NEW_USER, "email": "new@example.com"}, csrf)
+    assert created.status_code == 303
+    user = user_named(db, "new.expert")
+    assert user is not None and user.email == "new@example.com"
+    page = pages.get(f"/admin/users/{user.id}").text
+    assert 'value="new@example.com"' in page
+    form = {"display_name": "New Expert", "roles": ["expert"], "expert_topics": ["claims"]}
+    removed = submit(pages, f"/admin/users/{user.id}", {**form, "email": ""}, csrf)
+    assert removed.status_code == 303
+    again = user_named(db, "new.expert")
+    assert again is not None and again.email is None
