@@ -15,6 +15,7 @@ from app.auth.passwords import verify_password
 from app.config import Settings
 from app.db import Database, utcnow
 from app.errors import InvalidCredentials, NotAuthenticated, RateLimited
+from app.notifications.service import unread_of
 from app.users.models import User
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -134,6 +135,21 @@ def user_for_token(session: Session, settings: Settings, token: str) -> User:
         raise NotAuthenticated(_DEAD_TOKEN)
     _check_live(row.expires_at, row.revoked_at, row.user.active)
     return row.user
+
+
+# The web pages' token check: with the unread notifications the header shows.
+_TOKEN_ROW_AND_UNREAD = _TOKEN_ROW.add_columns(unread_of(ApiToken.user_id))
+
+
+def user_and_unread_for_token(session: Session, settings: Settings, token: str) -> tuple[User, int]:
+    """`user_for_token`, and the user's unread notifications counted in the same query."""
+    digest = {"digest": token_digest(settings, token)}
+    found = session.execute(_TOKEN_ROW_AND_UNREAD, digest).unique().one_or_none()
+    if found is None:
+        raise NotAuthenticated(_DEAD_TOKEN)
+    row, unread = found
+    _check_live(row.expires_at, row.revoked_at, row.user.active)
+    return row.user, int(unread)
 
 
 # Built once: the hot path of every search binds one value and reuses the compiled SQL.

@@ -122,19 +122,20 @@ def get_notification(session: Session, user: User, notification_id: int) -> List
     return None if row is None else Listed(*row)
 
 
-def unread_count(session: Session, user: User) -> int:
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(Notification)
-            .outerjoin(Question, Question.id == Notification.question_id)
-            .where(
-                Notification.user_id == user.id,
-                Notification.read_at.is_(None),
-                _SHOWN,
-            )
-        ).scalar_one()
+def unread_of(user_id: Any) -> Any:
+    """The number of unread notifications of `user_id` (a value, or a column of an
+    enclosing query: the web pages count them within their token check)."""
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .outerjoin(Question, Question.id == Notification.question_id)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None), _SHOWN)
+        .scalar_subquery()
     )
+
+
+def unread_count(session: Session, user: User) -> int:
+    return int(session.execute(select(unread_of(user.id))).scalar_one())
 
 
 def mark_read(

@@ -28,7 +28,6 @@ from app.deps import (
     require_role,
 )
 from app.errors import AppError, NotAuthenticated
-from app.notifications import service as notifications
 from app.users.models import Role, User
 
 SESSION_COOKIE = "vouch_session"
@@ -138,8 +137,7 @@ def page_user(request: Request, session: SessionDep, settings: SettingsDep) -> U
     token = session_token(request)
     if token is None:
         raise NotAuthenticated("Sign in to continue.")
-    user = auth_service.user_for_token(session, settings, token)
-    unread = notifications.unread_count(session, user)
+    user, unread = auth_service.user_and_unread_for_token(session, settings, token)
     request.state.viewer = Viewer(
         user.id, user.username, user.display_name, tuple(user.roles), unread
     )
