@@ -15,17 +15,20 @@ only, never the person who caused the news, and nobody for a thread deleted mean
 import logging
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.answers.models import Answer, ValidationState
 from app.config import Settings
 from app.db import Database, session_scope, utcnow
 from app.notifications.models import (
     EXPERT_KINDS,
     Notification,
+    NotificationKind,
     NotificationOutboxEntry,
 )
 from app.notifications.settings import muted_in_app
@@ -35,15 +38,43 @@ from app.users.models import Role, User, user_expert_topics
 log = logging.getLogger("vouch.notifications")
 
 
+def _due(now: datetime) -> Any:
+    return (
+        NotificationOutboxEntry.done_at.is_(None),
+        NotificationOutboxEntry.available_at <= now,
+    )
+
+
 def backlog(session: Session) -> int:
-    """How many pieces of news wait for the fan-out."""
+    """How many pieces of news wait for the fan-out (not those scheduled for later)."""
     return int(
         session.execute(
-            select(func.count())
-            .select_from(NotificationOutboxEntry)
-            .where(NotificationOutboxEntry.done_at.is_(None))
+            select(func.count()).select_from(NotificationOutboxEntry).where(*_due(utcnow()))
         ).scalar_one()
     )
+
+
+def _no_longer_true(session: Session, entries: list[NotificationOutboxEntry]) -> set[int]:
+    """Scheduled news that did not come true: an endorsement renewed, corrected or
+    rejected since (its answer's stale time moved), or its answer deleted."""
+    stale = [e for e in entries if e.kind == NotificationKind.endorsement_stale]
+    if not stale:
+        return set()
+    still: dict[int | None, datetime | None] = {
+        answer_id: stale_at
+        for answer_id, stale_at in session.execute(
+            select(Answer.id, Answer.stale_at).where(
+                Answer.id.in_({e.answer_id for e in stale}),
+                Answer.state == ValidationState.endorsed,
+                Answer.deleted_at.is_(None),
+            )
+        )
+    }
+    return {
+        e.id
+        for e in stale
+        if still.get(e.answer_id) != datetime.fromisoformat(str(e.payload.get("stale_at")))
+    }
 
 
 def _experts(session: Session, topic_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -71,15 +102,13 @@ def fan_out_batch(db: Database, limit: int) -> int | None:
     """Fan out up to `limit` pending rows; returns the notifications written, None when
     there was nothing to do."""
     with db.session(write=False) as session:
-        pending = select(NotificationOutboxEntry.id).where(
-            NotificationOutboxEntry.done_at.is_(None)
-        )
+        pending = select(NotificationOutboxEntry.id).where(*_due(utcnow()))
         if session.execute(pending.limit(1)).first() is None:
             return None  # an idle worker must not take SQLite's write lock every poll
     with session_scope(db) as session:
         query = (
             select(NotificationOutboxEntry)
-            .where(NotificationOutboxEntry.done_at.is_(None))
+            .where(*_due(utcnow()))
             .order_by(NotificationOutboxEntry.id)
             .limit(limit)
         )
@@ -106,9 +135,10 @@ def fan_out_batch(db: Database, limit: int) -> int | None:
             ).scalars()
         )
         # Who hears of each piece of news; then which of them turned its kind off here.
+        untrue = _no_longer_true(session, entries)
         addressed: list[tuple[NotificationOutboxEntry, list[int]]] = []
         for entry in entries:
-            if entry.question_id in gone:
+            if entry.question_id in gone or entry.id in untrue:
                 recipients: list[int] = []
             elif entry.kind in EXPERT_KINDS:
                 recipients = experts.get(entry.topic_id, [])

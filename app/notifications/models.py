@@ -25,6 +25,7 @@ class NotificationKind(StrEnum):
     answer_new = "answer.new"
     flag_new = "flag.new"
     learning_need = "learning_need.open"  # opened or reopened
+    endorsement_stale = "endorsement.stale"  # an endorsement's review interval ran out
     # To one person:
     answer_reviewed = "answer.reviewed"  # the answer's author hears the verdict
     question_answered = "question.answered"  # the asker hears of a new answer
@@ -48,6 +49,7 @@ EXPERT_KINDS = frozenset(
         NotificationKind.answer_new,
         NotificationKind.flag_new,
         NotificationKind.learning_need,
+        NotificationKind.endorsement_stale,
     }
 )
 
@@ -59,7 +61,9 @@ class NotificationOutboxEntry(Base):
     row whose lease ran out belongs to nobody again."""
 
     __tablename__ = "notification_outbox"
-    __table_args__ = (Index("ix_notification_outbox_done_at_id", "done_at", "id"),)
+    __table_args__ = (
+        Index("ix_notification_outbox_done_at_available_at", "done_at", "available_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -73,6 +77,9 @@ class NotificationOutboxEntry(Base):
     # What the notification says beside its thread: a verdict, a rationale, a correction.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Not fanned out before this time: news written ahead of when it is true (an
+    # endorsement going stale), as the search outbox schedules a re-index.
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -50,11 +50,13 @@ class News:
     actor_id: int | None = None
     recipient_id: int | None = None
     payload: dict[str, Any] | None = None
+    not_before: datetime | None = None  # when it becomes true (by default, now)
 
 
 def notify_many(session: Session, news: list[News]) -> None:
     """Record many pieces of news in one statement."""
     # A person is never told of their own doing: no row at all for it.
+    now = utcnow()
     rows = [
         {
             "kind": str(n.kind),
@@ -64,7 +66,8 @@ def notify_many(session: Session, news: list[News]) -> None:
             "actor_id": n.actor_id,
             "recipient_id": n.recipient_id,
             "payload": n.payload or {},
-            "created_at": utcnow(),
+            "created_at": now,
+            "available_at": n.not_before or now,
         }
         for n in news
         if n.recipient_id is None or n.recipient_id != n.actor_id

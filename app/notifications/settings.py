@@ -24,6 +24,7 @@ KIND_LABELS: dict[NotificationKind, str] = {
     K.answer_new: "A new answer to review in my topics (experts)",
     K.flag_new: "An answer flagged in my topics (experts)",
     K.learning_need: "A learning need opened in my topics (experts)",
+    K.endorsement_stale: "An endorsement in my topics due for review (experts)",
     K.question_new: "A new question in my topics (experts)",
 }
 
@@ -41,6 +42,7 @@ _EMAIL_DEFAULTS: dict[NotificationKind, Frequency] = {
     K.answer_new: F.immediately,
     K.flag_new: F.immediately,
     K.learning_need: F.immediately,
+    K.endorsement_stale: F.immediately,
     K.question_new: F.daily,
 }
 

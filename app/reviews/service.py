@@ -247,10 +247,22 @@ def _news(
     answers: dict[int, Answer],
     changes: list[SignalChange],
 ) -> list[News]:
-    """The authors hear the verdicts; the experts, of a signal opened or reopened."""
+    """The authors hear the verdicts; the experts, of a signal opened or reopened, and
+    (when it comes) of an endorsement going stale."""
     news = []
     for review in reviews:
         answer = answers[review.answer_id]
+        if answer.state == ValidationState.endorsed and answer.stale_at is not None:
+            news.append(
+                News(
+                    NotificationKind.endorsement_stale,
+                    answer.topic_id,
+                    answer.question_id,
+                    answer.id,
+                    payload={"stale_at": answer.stale_at.isoformat()},
+                    not_before=answer.stale_at,
+                )
+            )
         verdict = {"verdict": str(review.verdict), "rationale": review.rationale}
         if review.correction:
             verdict["correction"] = review.correction

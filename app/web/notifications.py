@@ -55,6 +55,8 @@ def _headline(listed: Listed) -> str:
         case NotificationKind.answer_reviewed:
             verdict = VERDICTS.get(str(detail.get("verdict")), "reviewed")
             return f"{who} {verdict} your answer to: {title}"
+        case NotificationKind.endorsement_stale:
+            return f"An endorsement is due for review in {topic}: {title}"
         case NotificationKind.learning_need:
             step = "reopened" if detail.get("reopened") else "opened"
             where = title or f"the whole topic {topic}"

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("recipient_id", sa.Integer(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("available_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
@@ -36,7 +37,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_outbox")),
     )
     with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_notification_outbox_done_at_id", ["done_at", "id"], unique=False)
+        batch_op.create_index(
+            "ix_notification_outbox_done_at_available_at", ["done_at", "available_at"], unique=False
+        )
 
     op.create_table(
         "notification_settings",
@@ -99,6 +102,6 @@ def downgrade() -> None:
     op.drop_table("notifications")
     op.drop_table("notification_settings")
     with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_notification_outbox_done_at_id")
+        batch_op.drop_index("ix_notification_outbox_done_at_available_at")
 
     op.drop_table("notification_outbox")

@@ -1,13 +1,14 @@
 """News reaches the right people, once, through the fan-out, and only what they may read."""
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from app.config import Settings
-from app.db import Database, session_scope
+from app.db import Database, session_scope, utcnow
 from app.notifications import fanout
 from app.notifications.models import Notification, NotificationOutboxEntry
 from tests.factories import People, Person, answer, ask, flag, reject, review, send_rejected
@@ -279,3 +280,41 @@ def test_a_refused_request_leaves_no_news(client: TestClient, people: People, db
         json={"title": "Too short", "body": "", "topic": "claims"},
         tables=NOTIFICATION_TABLES,
     )
+
+
+def _time_passes(db: Database) -> None:
+    """As if every scheduled piece of news had come due."""
+    with session_scope(db) as session:
+        session.execute(
+            update(NotificationOutboxEntry)
+            .where(NotificationOutboxEntry.done_at.is_(None))
+            .values(available_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+def test_an_endorsement_going_stale_is_news_when_it_comes_true(
+    client: TestClient, people: People, db: Database, settings: Settings
+) -> None:
+    people.topic("claims", review_interval_days=30)
+    first, second = (people.make("expert", topics=("claims",)) for _ in range(2))
+    rep = people.make("rep")
+    question = ask(client, rep, "claims")
+    kept = answer(client, rep, question["id"], "Cover starts on the start date.")
+    renewed = answer(client, rep, question["id"], "Cover starts at midnight.")
+    review(client, first, kept["id"], "endorse", rationale="Right.")
+    review(client, first, renewed["id"], "endorse", rationale="Right.")
+    fanout.drain(db, settings)
+    # Written ahead, not due for 30 days: not in anyone's list, not in the backlog.
+    assert "endorsement.stale" not in kinds(client, second)
+    assert client.get("/readyz").json()["notification_backlog"] == 0
+
+    # A second endorsement renews one of them: its first due date no longer comes true.
+    review(client, second, renewed["id"], "endorse", rationale="Agreed.")
+    _time_passes(db)
+    fanout.drain(db, settings)
+    for expert in (first, second):
+        stale = [
+            n for n in inbox(client, expert, limit=100)["items"] if n["kind"] == "endorsement.stale"
+        ]
+        assert sorted(n["answer_id"] for n in stale) == sorted([kept["id"], renewed["id"]])
+        assert all(n["actor"] is None for n in stale)
