@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -57,8 +57,9 @@ EXPERT_KINDS = frozenset(
 class NotificationOutboxEntry(Base):
     """One piece of news waiting to be fanned out (pending while `done_at` is null).
 
-    Claims work as the search outbox's do: a worker stamps `claimed_by` and a lease; a
-    row whose lease ran out belongs to nobody again."""
+    The fan-out takes, fans out and marks done a batch in one transaction (see
+    `app.notifications.fanout`), so a row needs no lease: a worker that dies leaves it
+    pending. `attempts` counts the fan-outs that took it."""
 
     __tablename__ = "notification_outbox"
     __table_args__ = (
@@ -81,9 +82,6 @@ class NotificationOutboxEntry(Base):
     # endorsement going stale), as the search outbox schedules a re-index.
     available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
