@@ -145,6 +145,7 @@ def users_create(
     role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
     topic: Annotated[list[str] | None, typer.Option(help="Expert topic slug; repeatable.")] = None,
     display_name: Annotated[str | None, typer.Option(help="Shown next to posts.")] = None,
+    email: Annotated[str | None, typer.Option(help="Where email notifications go.")] = None,
     password: Annotated[
         str | None, typer.Option(envvar="VOUCH_PASSWORD", help="Prompted for when not given.")
     ] = None,
@@ -156,6 +157,7 @@ def users_create(
         data = UserCreate(
             username=username,
             display_name=display_name or username,
+            email=email,
             password=password,
             roles=role,
             expert_topics=topic or [],

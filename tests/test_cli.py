@@ -28,6 +28,29 @@ def test_users_create_bootstraps_an_admin_who_can_log_in(cli_env: None, client: 
     assert _login(client, "root-admin", "a-strong-password") == 200
 
 
+def test_users_create_keeps_an_email_address_and_refuses_a_bad_one(
+    cli_env: None, client: TestClient
+) -> None:
+    created = runner.invoke(
+        cli,
+        ["users", "create", "--username", "mailed", "--role", "admin", "--email", "m@example.com"],
+        env={"VOUCH_PASSWORD": "a-strong-password"},
+    )
+    assert created.exit_code == 0, created.output
+    token = client.post(
+        "/auth/token", json={"username": "mailed", "password": "a-strong-password"}
+    ).json()["access_token"]
+    me = client.get("/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["email"] == "m@example.com"
+    refused = runner.invoke(
+        cli,
+        ["users", "create", "--username", "badmail", "--role", "rep", "--email", "nope"],
+        env={"VOUCH_PASSWORD": "a-strong-password"},
+    )
+    assert refused.exit_code == 2
+    assert _login(client, "badmail", "a-strong-password") == 401
+
+
 def test_users_create_refuses_a_short_password(cli_env: None) -> None:
     result = runner.invoke(
         cli,
