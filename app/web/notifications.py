@@ -144,7 +144,6 @@ def _settings_context(rows: list[SettingRow]) -> dict[str, Any]:
     return {"rows": rows, "channels": [CHANNEL_LABELS[c] for c in CHOICES]}
 
 
-# Before /notifications/{id}: "settings" is not an id.
 @router.get("/notifications/settings")
 def settings_page(request: Request, session: SessionDep, user: PageUser) -> Response:
     rows = _setting_rows(settings_of(session, user))
@@ -175,10 +174,11 @@ async def save_settings(
     return redirect("/notifications/settings", "Notification settings saved.")
 
 
-@router.get("/notifications/{notification_id}")
+@router.post("/notifications/{notification_id}/open")
 def open_notification(session: SessionDep, user: PageUser, notification_id: ObjectId) -> Response:
-    """Marks it read and goes where it points: opening it is reading it. One that is gone
-    (its thread deleted) or not the user's leads back to the list, with a word."""
+    """Marks it read and goes where it points: opening it is reading it (a form, since
+    it writes). One that is gone (its thread deleted) or not the user's leads back to
+    the list, with a word."""
     found = service.get_notification(session, user, notification_id)
     if found is None:
         return redirect("/notifications", "That notification is no longer there.")

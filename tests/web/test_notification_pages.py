@@ -46,18 +46,17 @@ def test_a_rep_hears_their_answer_was_corrected_and_opens_it(
     assert "corrected your answer to: Is glass covered on a home policy?" in text
     assert "Correction: Glass is covered with accidental damage cover." in text
     assert "Rationale: It depends on the policy." in text
-    [notification_id] = re.findall(r'href="/notifications/(\d+)"', listing.text)
+    [notification_id] = re.findall(r'action="/notifications/(\d+)/open"', listing.text)
 
-    opened = pages.get(f"/notifications/{notification_id}", follow_redirects=False)
+    opened = submit(pages, f"/notifications/{notification_id}/open", {}, csrf)
     assert opened.status_code == 303
     assert opened.headers["location"] == f"/questions/{question['id']}#answer-{reply['id']}"
     assert unread_badge(pages.get("/").text) == 0
     assert "All read." in pages.get("/notifications").text
     # Someone else's notification, or one that is gone, leads back to the list.
-    sign_in(pages, asker.username)
-    theirs = pages.get(f"/notifications/{notification_id}", follow_redirects=False)
+    asker_csrf = sign_in(pages, asker.username)
+    theirs = submit(pages, f"/notifications/{notification_id}/open", {}, asker_csrf)
     assert (theirs.status_code, theirs.headers["location"]) == (303, "/notifications")
-    assert csrf
 
 
 def test_an_expert_marks_one_then_all_read(
@@ -83,7 +82,7 @@ def test_an_expert_marks_one_then_all_read(
     assert marked.status_code == 303
     assert unread_badge(pages.get("/notifications").text) == 2
     unread_only = pages.get("/notifications?unread=true").text
-    assert f'href="/notifications/{first}"' not in unread_only
+    assert f'action="/notifications/{first}/open"' not in unread_only
 
     everything = submit(pages, "/notifications/read", {}, csrf)
     assert everything.status_code == 303

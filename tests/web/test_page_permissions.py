@@ -143,7 +143,9 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/people/{username}"): Page(ALL, lambda w, r: (f"/people/{w.other.username}", None)),
     # Notifications (anyone's own; an id that is not theirs leads back to the list)
     ("GET", "/notifications"): Page(ALL, _get("/notifications")),
-    ("GET", "/notifications/{notification_id}"): Page(ALL, _get("/notifications/1")),
+    ("POST", "/notifications/{notification_id}/open"): Page(
+        ALL, _post(lambda w, r: "/notifications/1/open")
+    ),
     ("POST", "/notifications/read"): Page(ALL, _post(lambda w, r: "/notifications/read")),
     ("GET", "/notifications/settings"): Page(ALL, _get("/notifications/settings")),
     ("POST", "/notifications/settings"): Page(

@@ -53,7 +53,7 @@ def test_the_demo_forum_for_an_expert_and_a_compliance_officer(
         page.wait_for_timeout(100)
     expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
     expect(page.locator(".notification--unread").first).to_be_visible()
-    expect(page.get_by_role("link", name="New question in").first).to_be_visible()
+    expect(page.get_by_role("button", name="New question in").first).to_be_visible()
     assert_accessible(page, axe_source)
     site.screenshot(page, "notifications")
     page.get_by_role("link", name="Settings").click()
