@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import Response
 
 from app.deps import SessionDep
@@ -150,12 +150,20 @@ def settings_page(request: Request, session: SessionDep, user: PageUser) -> Resp
     return render(request, SETTINGS, _settings_context(rows))
 
 
-@router.post("/notifications/settings")
-async def save_settings(
-    request: Request, session: SessionDep, user: PageUser, ctx: PageAuditCtx
-) -> Response:
+async def _setting_fields(request: Request) -> dict[str, str]:
+    """The form's `kind|channel` fields (their names are the settings, so they are read
+    here rather than declared one by one)."""
     form = await request.form()
-    chosen = {k: str(v) for k, v in form.items() if "|" in k}
+    return {k: str(v) for k, v in form.items() if "|" in k}
+
+
+@router.post("/notifications/settings")
+def save_settings(
+    session: SessionDep,
+    user: PageUser,
+    ctx: PageAuditCtx,
+    chosen: Annotated[dict[str, str], Depends(_setting_fields)],
+) -> Response:
     changes, errors = [], {}
     for name, value in chosen.items():
         kind, _, channel = name.partition("|")
