@@ -59,21 +59,30 @@ class Setting:
     is_default: bool
 
 
-def settings_of(session: Session, user: User) -> list[Setting]:
-    """Every kind on every channel, as it stands for `user`."""
-    chosen = {
-        (row.kind, row.channel): row.frequency
+def _chosen(session: Session, user: User) -> dict[tuple[str, str], NotificationSetting]:
+    """The user's stored choices, by (kind, channel)."""
+    return {
+        (row.kind, row.channel): row
         for row in session.execute(
             select(NotificationSetting).where(NotificationSetting.user_id == user.id)
         ).scalars()
     }
+
+
+def _settings(chosen: dict[tuple[str, str], NotificationSetting]) -> list[Setting]:
+    """Every kind on every channel: the stored choice, else the default."""
     return [
-        Setting(kind, channel, Frequency(chosen[key]), False)
+        Setting(kind, channel, Frequency(chosen[key].frequency), False)
         if (key := (str(kind), str(channel))) in chosen
         else Setting(kind, channel, default(kind, channel), True)
         for kind in KIND_LABELS
         for channel in CHOICES
     ]
+
+
+def settings_of(session: Session, user: User) -> list[Setting]:
+    """Every kind on every channel, as it stands for `user`."""
+    return _settings(_chosen(session, user))
 
 
 def muted_in_app(
@@ -109,13 +118,8 @@ def update_settings(
     ]
     if refused:
         raise InvalidInput("A channel does not offer that frequency.", errors=refused)
-    current = {(s.kind, s.channel): s.frequency for s in settings_of(session, user)}
-    rows = {
-        (row.kind, row.channel): row
-        for row in session.execute(
-            select(NotificationSetting).where(NotificationSetting.user_id == user.id)
-        ).scalars()
-    }
+    rows = _chosen(session, user)
+    current = {(s.kind, s.channel): s.frequency for s in _settings(rows)}
     before, after = {}, {}
     for kind, channel, frequency in changes:
         if current[(kind, channel)] == frequency:
@@ -139,4 +143,4 @@ def update_settings(
             target_id=user.id,
             payload={"before": before, "after": after},
         )
-    return settings_of(session, user)
+    return _settings(rows)
