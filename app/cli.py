@@ -80,12 +80,12 @@ def migrate() -> None:
 
 @app.command()
 def worker() -> None:
-    """Send changed threads from the outbox to Meilisearch, and fan out notifications,
-    until stopped (Ctrl-C or SIGTERM)."""
+    """Send changed threads from the outbox to Meilisearch, fan out notifications and
+    send their emails and webhook calls, until stopped (Ctrl-C or SIGTERM)."""
     import signal
     import threading
 
-    from app.notifications.worker import fanout_loop
+    from app.notifications.worker import notification_loops
     from search.worker import make_relay
 
     settings = get_settings()
@@ -98,13 +98,23 @@ def worker() -> None:
         f"{settings.meili_index}",
         err=True,
     )
-    fan_out = fanout_loop(db, settings).start()
+    notifying = [loop.start() for loop in notification_loops(db, settings)]
+    typer.echo(
+        "notifications: fan-out, webhooks, "
+        + (
+            f"email via {settings.smtp_host}:{settings.smtp_port}"
+            if settings.email_on
+            else "email off"
+        ),
+        err=True,
+    )
     try:
         relay.run(stop)
     except KeyboardInterrupt:
         pass
     finally:
-        fan_out.stop()
+        for loop in notifying:
+            loop.stop()
         db.dispose()
 
 

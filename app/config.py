@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me-in-production"
@@ -33,6 +33,30 @@ class Settings(BaseSettings):
     # `vouch worker`; pieces of news per transaction.
     notification_worker_in_process: bool = True
     notification_batch_size: int = Field(default=200, ge=1, le=10_000)
+    # The address people use: links in emails (threads, one-click unsubscribe) start here.
+    public_url: str = "http://127.0.0.1:8000"
+    # Email: off without an SMTP host (the local set-up); STARTTLS and login when set.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = "Vouch <vouch@localhost>"
+    # Deliveries (emails, webhook calls): retried with exponential backoff from
+    # `delivery_backoff_seconds` up to the maximum, dead letters after `max_attempts`.
+    delivery_batch_size: int = Field(default=50, ge=1, le=1000)
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100)
+    delivery_backoff_seconds: float = Field(default=30.0, gt=0)
+    delivery_max_backoff_seconds: float = Field(default=3600.0, gt=0)
+    delivery_lease_seconds: float = Field(default=300.0, gt=0)
+    # Daily summaries leave at this hour (UTC); the weekly digest on this weekday
+    # (0 Monday) at the same hour.
+    summary_hour_utc: int = Field(default=7, ge=0, le=23)
+    digest_weekday: int = Field(default=0, ge=0, le=6)
+    # Webhooks: private-network and loopback targets are refused unless allowed here.
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     secret_key: str = DEFAULT_SECRET
     token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=60 * 24 * 30)
     log_level: str = "INFO"
@@ -54,6 +78,10 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
             raise ValueError("VOUCH_SECRET_KEY must be set to a private value in production")
         return self
+
+    @property
+    def email_on(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def is_sqlite(self) -> bool:

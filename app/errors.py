@@ -28,6 +28,10 @@ class InvalidInput(AppError):
     status, problem, title = 422, "validation-error", "Invalid request"
 
 
+class InvalidLink(AppError):
+    status, problem, title = 400, "invalid-link", "Invalid link"
+
+
 class InvalidCursor(AppError):
     status, problem, title = 400, "invalid-cursor", "Invalid cursor"
 

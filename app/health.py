@@ -6,19 +6,24 @@ from sqlalchemy import text
 
 from app.db import Database
 from app.deps import get_database
-from app.notifications import fanout
+from app.notifications import deliveries, fanout
 from search.readiness import search_checks
 
 router = APIRouter(tags=["health"])
 
 
-def notification_backlog(db: Database) -> int | None:
-    """Pieces of news not yet fanned out (None when the database cannot say)."""
+def notification_checks(db: Database) -> dict[str, Any]:
+    """Pieces of news not yet fanned out, deliveries waiting by channel and dead letters
+    (None when the database cannot say)."""
     try:
         with db.session(write=False) as session:
-            return fanout.backlog(session)
+            return {
+                "notification_backlog": fanout.backlog(session),
+                "delivery_backlog": deliveries.backlog(session),
+                "dead_deliveries": deliveries.dead_count(session),
+            }
     except Exception:
-        return None
+        return {"notification_backlog": None, "delivery_backlog": None, "dead_deliveries": None}
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
@@ -38,7 +43,7 @@ def readyz(request: Request) -> JSONResponse:
     ready = checks["database"] == "ok"
     # Search never makes the service unready: without it, reading and writing still work.
     checks.update(search_checks(request.app.state.settings, get_database(request)))
-    checks["notification_backlog"] = notification_backlog(get_database(request))
+    checks.update(notification_checks(get_database(request)))
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", **checks}, status_code=200 if ready else 503
     )

@@ -16,7 +16,7 @@ from app.config import Settings, get_settings
 from app.db import Database
 from app.middleware import PageCompression, RequestContextMiddleware
 from app.notifications.router import router as notifications_router
-from app.notifications.worker import start_fanout_worker
+from app.notifications.worker import start_notification_workers
 from app.questions.router import router as questions_router
 from app.recognition.router import router as recognition_router
 from app.resources.router import router as resources_router
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        workers = [start_search_worker(db, settings), start_fanout_worker(db, settings)]
+        workers = [start_search_worker(db, settings), *start_notification_workers(db, settings)]
         yield
         for worker in workers:
             if worker is not None:

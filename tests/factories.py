@@ -46,8 +46,13 @@ class People:
         return slug
 
     def make(
-        self, *roles: str, topics: tuple[str, ...] = (), username: str | None = None
+        self,
+        *roles: str,
+        topics: tuple[str, ...] = (),
+        username: str | None = None,
+        email: bool = False,
     ) -> Person:
+        """A user who is logged in; `email`: with the address `<username>@example.com`."""
         username = username or f"{roles[0] if roles else 'user'}{next(self._seq)}"
         for slug in topics:
             self.topic(slug)
@@ -61,6 +66,7 @@ class People:
                     password=PASSWORD,
                     roles=list(roles or ("rep",)),
                     expert_topics=list(topics),
+                    email=f"{username}@example.com" if email else None,
                 ),
             )
             user_id = user.id

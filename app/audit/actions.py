@@ -37,7 +37,20 @@ ACTIONS: dict[str, Action] = {
     ),
     "notification_settings.update": Action(
         "A user changed their notification settings (which news, on which channel, how often).",
-        "`before` and `after`: the changed choices, as `kind/channel` → frequency.",
+        "`before` and `after`: the changed choices, as `kind/channel` → frequency. A one-click "
+        "unsubscribe from an email is recorded so too, with its recipient as the actor.",
+    ),
+    "webhook.create": Action(
+        "An admin registered a webhook that hears a topic's news.",
+        "`topic`, `format`, `url` (its origin only: such URLs hold a secret) and `url_sha256`.",
+    ),
+    "webhook.delete": Action(
+        "An admin removed a webhook; calls not yet made are dropped.",
+        "`topic` and `url` (its origin only).",
+    ),
+    "notification_delivery.retry": Action(
+        "An admin sent a dead letter (an email or a webhook call that failed for good) again.",
+        "`channel`, `kind` and the `error` it had died of.",
     ),
     "user.roles_change": Action(
         "A user's roles or expert topics changed.",

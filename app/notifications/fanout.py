@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.answers.models import Answer, ValidationState
 from app.config import Settings
 from app.db import Database, session_scope, utcnow
+from app.notifications import deliveries, webhooks
 from app.notifications.models import (
     EXPERT_KINDS,
     Notification,
@@ -92,13 +93,22 @@ def _experts(session: Session, topic_ids: Iterable[int]) -> dict[int, list[int]]
     return found
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
+def _insert_ignoring_duplicates(
+    session: Session, rows: list[dict[str, Any]]
+) -> list[tuple[int, int, str]]:
+    """Inserts the rows not there yet; returns (id, user, kind) of those it inserted."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(Notification).on_conflict_do_nothing(), rows)
+    added = session.execute(
+        insert(Notification)
+        .on_conflict_do_nothing()
+        .returning(Notification.id, Notification.user_id, Notification.kind),
+        rows,
+    )
+    return [(int(i), int(u), str(k)) for i, u, k in added]
 
 
-def fan_out_batch(db: Database, limit: int) -> int | None:
+def fan_out_batch(db: Database, settings: Settings) -> int | None:
     """Fan out up to `limit` pending rows; returns the notifications written, None when
     there was nothing to do."""
     with db.session(write=False) as session:
@@ -110,7 +120,7 @@ def fan_out_batch(db: Database, limit: int) -> int | None:
             select(NotificationOutboxEntry)
             .where(*_due(utcnow()))
             .order_by(NotificationOutboxEntry.id)
-            .limit(limit)
+            .limit(settings.notification_batch_size)
         )
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -137,17 +147,20 @@ def fan_out_batch(db: Database, limit: int) -> int | None:
         # Who hears of each piece of news; then which of them turned its kind off here.
         untrue = _no_longer_true(session, entries)
         addressed: list[tuple[NotificationOutboxEntry, list[int]]] = []
+        dropped = set()
         for entry in entries:
             if entry.question_id in gone or entry.id in untrue:
+                dropped.add(entry.id)
                 recipients: list[int] = []
             elif entry.kind in EXPERT_KINDS:
                 recipients = experts.get(entry.topic_id, [])
             else:
                 recipients = [entry.recipient_id] if entry.recipient_id in people else []
             addressed.append((entry, [u for u in recipients if u != entry.actor_id]))
-        muted = muted_in_app(
-            session, (u for _, users in addressed for u in users), (e.kind for e in entries)
-        )
+        everyone = {u for _, users in addressed for u in users}
+        kinds = {e.kind for e in entries}
+        muted = muted_in_app(session, everyone, kinds)
+        by_email = deliveries.email_choices(session, settings, everyone, kinds)
         rows = [
             {
                 "source_id": entry.id,
@@ -160,12 +173,17 @@ def fan_out_batch(db: Database, limit: int) -> int | None:
                 "payload": entry.payload,
                 "created_at": entry.created_at,
                 "in_app": (user_id, entry.kind) not in muted,
+                "email_due": "daily" if by_email.get((user_id, entry.kind)) == "daily" else None,
             }
             for entry, recipients in addressed
             for user_id in recipients
         ]
         if rows:
-            _insert_ignoring_duplicates(session, rows)
+            added = _insert_ignoring_duplicates(session, rows)
+            deliveries.add_emails(
+                session, [(n, u, k) for n, u, k in added if by_email.get((u, k)) == "immediately"]
+            )
+        webhooks.add_calls(session, settings, [e for e, _ in addressed if e.id not in dropped])
         session.execute(
             update(NotificationOutboxEntry)
             .where(NotificationOutboxEntry.id.in_([e.id for e in entries]))
@@ -178,7 +196,7 @@ def drain(db: Database, settings: Settings, max_batches: int = 1_000_000) -> int
     """Fan out until nothing is pending; returns the notifications written."""
     written = 0
     for _ in range(max_batches):
-        done = fan_out_batch(db, settings.notification_batch_size)
+        done = fan_out_batch(db, settings)
         if done is None:
             break
         written += done
@@ -189,7 +207,7 @@ def run(db: Database, settings: Settings, stop: threading.Event) -> None:
     """Fan out until `stop` is set."""
     while not stop.is_set():
         try:
-            done = fan_out_batch(db, settings.notification_batch_size)
+            done = fan_out_batch(db, settings)
         except Exception:
             # The database may be briefly away; the loop must outlive it.
             log.exception("notification fan-out failed")

@@ -13,7 +13,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
@@ -30,6 +39,8 @@ class NotificationKind(StrEnum):
     answer_reviewed = "answer.reviewed"  # the answer's author hears the verdict
     question_answered = "question.answered"  # the asker hears of a new answer
     question_commented = "question.commented"  # the asker hears of a new comment
+    # Not news of one change: the weekly email of what was newly validated.
+    digest = "digest"
 
 
 class Channel(StrEnum):
@@ -40,6 +51,7 @@ class Channel(StrEnum):
 class Frequency(StrEnum):
     immediately = "immediately"
     daily = "daily"  # gathered into one email a day
+    weekly = "weekly"  # the digest's way
     never = "never"
 
 
@@ -93,6 +105,7 @@ class Notification(Base):
         UniqueConstraint("source_id", "user_id"),
         Index("ix_notifications_user_id_id", "user_id", "id"),
         Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+        Index("ix_notifications_email_due", "email_due"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -110,6 +123,8 @@ class Notification(Base):
     # False when its recipient turned this kind off in the web interface: the row stays,
     # for the other channels, but the list does not show it.
     in_app: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "daily" while it waits for its recipient's daily summary email.
+    email_due: Mapped[str | None] = mapped_column(String(16))
 
 
 class NotificationSetting(Base):
@@ -123,3 +138,72 @@ class NotificationSetting(Base):
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     frequency: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # to be sent (again) at `next_attempt_at`
+    sent = "sent"
+    dead = "dead"  # failed `delivery_max_attempts` times, or refused for good: admins see it
+    dropped = "dropped"  # no longer for anyone: its recipient deactivated, its thread gone
+
+
+class Webhook(Base):
+    """An incoming-webhook URL (Slack or Teams) that hears a topic's news."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    format: Mapped[str] = mapped_column(String(16))  # slack | teams
+    # The HMAC-SHA256 key of its signatures: shown once, when it is registered.
+    secret: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """One message to send: an email (one notification, a daily summary, a digest) or a
+    webhook call. `key` makes it once only: a fan-out or summary run twice finds its
+    rows there and adds none."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        Index("ix_notification_deliveries_due", "channel", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    # What it carries: a notification kind, "summary" or "digest".
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhooks.id"))
+    # The recipient's notifications it tells of (an email), or the body (a webhook).
+    notification_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.pending)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A worker's claim: nobody else takes it until `claimed_until` (a dead worker's
+    # claim runs out and another worker takes it).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeliveryAttempt(Base):
+    """One try at sending a delivery, and how it went."""
+
+    __tablename__ = "notification_delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("notification_deliveries.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)

@@ -1,10 +1,14 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from app.deps import AuditCtx, CurrentUser, SessionDep
-from app.notifications import service
+from app.deps import Admin, AuditCtx, CurrentUser, SessionDep, SettingsDep
+from app.errors import NotFound
+from app.notifications import deliveries, describe, service, webhooks
+from app.notifications.models import Delivery, DeliveryStatus, Webhook
 from app.notifications.schemas import (
+    DeliveryOut,
+    DeliveryPage,
     MarkedRead,
     MarkRead,
     NotificationOut,
@@ -12,20 +16,23 @@ from app.notifications.schemas import (
     SettingOut,
     SettingsOut,
     SettingsUpdate,
+    WebhookCreated,
+    WebhookIn,
+    WebhookList,
+    WebhookOut,
 )
 from app.notifications.service import Listed
-from app.notifications.settings import CHOICES, KIND_LABELS, Setting, settings_of, update_settings
+from app.notifications.settings import KIND_LABELS, Setting, offered, settings_of, update_settings
 from app.pagination import CursorParam, PageSize, decode_cursor, next_cursor
+from app.schemas import ObjectId
+from app.topics.lookup import topics_named_in_body
+from app.topics.models import Topic
 
 router = APIRouter(tags=["notifications"])
 
 
 def notification_out(listed: Listed) -> NotificationOut:
     n = listed.notification
-    if n.question_id is None:
-        link = "/learning-needs"
-    else:
-        link = f"/questions/{n.question_id}" + (f"#answer-{n.answer_id}" if n.answer_id else "")
     return NotificationOut(
         id=n.id,
         kind=n.kind,
@@ -35,7 +42,7 @@ def notification_out(listed: Listed) -> NotificationOut:
         answer_id=n.answer_id,
         actor=listed.actor_name,
         detail=n.payload,
-        link=link,
+        link=describe.link(listed),
         created_at=n.created_at,
         read=n.read_at is not None,
     )
@@ -76,7 +83,7 @@ def settings_out(found: list[Setting]) -> SettingsOut:
                 channel=s.channel,
                 frequency=s.frequency,
                 default=s.is_default,
-                choices=list(CHOICES[s.channel]),
+                choices=list(offered(s.kind, s.channel)),
             )
             for s in found
         ]
@@ -100,3 +107,94 @@ def change_my_settings(
 ) -> SettingsOut:
     changes = [(s.kind, s.channel, s.frequency) for s in body.settings]
     return settings_out(update_settings(session, ctx, user, changes))
+
+
+# -- admins: webhooks and deliveries ----------------------------------------------------
+
+
+def webhook_out(webhook: Webhook, topic: Topic) -> WebhookOut:
+    return WebhookOut(
+        id=webhook.id,
+        topic=topic.slug,
+        url=webhooks.shown_url(webhook.url),
+        format=webhooks.Format(webhook.format),
+        created_at=webhook.created_at,
+    )
+
+
+@router.get("/webhooks", response_model=WebhookList, summary="The webhooks (admins)")
+def list_webhooks(session: SessionDep, _admin: Admin) -> WebhookList:
+    found = session.execute(webhooks.active(session).order_by(Webhook.id)).all()
+    return WebhookList(items=[webhook_out(w, t) for w, t in found])
+
+
+@router.post(
+    "/webhooks",
+    response_model=WebhookCreated,
+    status_code=201,
+    summary="Register a topic's webhook (admins); its signing secret is in the answer",
+)
+def create_webhook(
+    session: SessionDep, settings: SettingsDep, ctx: AuditCtx, _admin: Admin, body: WebhookIn
+) -> WebhookCreated:
+    topic = topics_named_in_body(session, [body.topic], "body.topic")[0]
+    webhook = webhooks.create(session, ctx, settings, topic, body.url, body.format)
+    return WebhookCreated(**webhook_out(webhook, topic).model_dump(), secret=webhook.secret)
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204, summary="Remove a webhook (admins)")
+def delete_webhook(
+    session: SessionDep, ctx: AuditCtx, _admin: Admin, webhook_id: ObjectId
+) -> Response:
+    found = session.execute(webhooks.active(session).where(Webhook.id == webhook_id)).first()
+    if found is None:
+        raise NotFound(f"No webhook {webhook_id}.")
+    webhooks.delete(session, ctx, *found)
+    return Response(status_code=204)
+
+
+def delivery_out(delivery: Delivery, username: str | None) -> DeliveryOut:
+    return DeliveryOut(
+        id=delivery.id,
+        channel=delivery.channel,
+        kind=delivery.kind,
+        recipient=username,
+        webhook_id=delivery.webhook_id,
+        status=DeliveryStatus(delivery.status),
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at,
+        last_error=delivery.last_error,
+        created_at=delivery.created_at,
+        sent_at=delivery.sent_at,
+    )
+
+
+@router.get(
+    "/notification-deliveries",
+    response_model=DeliveryPage,
+    summary="Emails and webhook calls by status, newest first (admins): the dead letters",
+)
+def list_deliveries(
+    session: SessionDep,
+    _admin: Admin,
+    status: Annotated[DeliveryStatus, Query(description="Which ones.")] = DeliveryStatus.dead,
+    limit: PageSize = 20,
+    cursor: CursorParam = None,
+) -> DeliveryPage:
+    rows = deliveries.listing(session, status, decode_cursor(cursor), limit + 1)
+    return DeliveryPage(
+        items=[delivery_out(d, u) for d, u in rows[:limit]],
+        next_cursor=next_cursor([d for d, _ in rows], limit),
+    )
+
+
+@router.post(
+    "/notification-deliveries/{delivery_id}/retry",
+    response_model=DeliveryOut,
+    summary="Send a dead letter again (admins)",
+)
+def retry_delivery(
+    session: SessionDep, ctx: AuditCtx, _admin: Admin, delivery_id: ObjectId
+) -> DeliveryOut:
+    delivery, username = deliveries.retry(session, ctx, delivery_id)
+    return delivery_out(delivery, username)

@@ -3,8 +3,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.notifications.models import Channel, Frequency, NotificationKind
-from app.schemas import MAX_ID, RequestModel, ResponseModel
+from app.notifications.models import Channel, DeliveryStatus, Frequency, NotificationKind
+from app.notifications.webhooks import Format
+from app.schemas import MAX_ID, RequestModel, ResponseModel, Slug
 
 
 class NotificationOut(ResponseModel):
@@ -73,3 +74,51 @@ class SettingsUpdate(RequestModel):
     """The choices to change; the others stay as they are."""
 
     settings: list[SettingIn] = Field(min_length=1, max_length=50)
+
+
+class WebhookIn(RequestModel):
+    topic: Slug = Field(description="The topic whose news it hears.")
+    url: str = Field(
+        min_length=8,
+        max_length=2000,
+        description="The incoming-webhook URL: http(s), a public address, no credentials.",
+    )
+    format: Format = Field(default=Format.slack, description="`slack` or `teams`.")
+
+
+class WebhookOut(BaseModel):
+    id: int
+    topic: str
+    url: str = Field(description="Its origin only: incoming-webhook URLs hold a secret.")
+    format: Format
+    created_at: datetime
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(
+        description="The HMAC-SHA256 key of its signatures (`X-Vouch-Signature: sha256=<hex "
+        "of HMAC(secret, '<X-Vouch-Timestamp>.<body>')>`). Shown this once."
+    )
+
+
+class WebhookList(BaseModel):
+    items: list[WebhookOut]
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    channel: str = Field(description="`email` or `webhook`.")
+    kind: str = Field(description="The kind of news, `summary` or `digest`.")
+    recipient: str | None = Field(description="The username an email is for.")
+    webhook_id: int | None
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None

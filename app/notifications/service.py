@@ -153,3 +153,20 @@ def mark_read(
         query = query.where(Notification.id.in_(ids))
     result = session.execute(query.values(read_at=now or utcnow()))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def for_email(session: Session, ids: list[int]) -> list[Listed]:
+    """These notifications, oldest first, less those of threads deleted since: what an
+    email may still tell of (whatever the web interface's setting)."""
+    found = session.execute(
+        select(Notification, Question.title, Topic.slug, Topic.name, User.display_name)
+        .join(Topic, Topic.id == Notification.topic_id)
+        .outerjoin(Question, Question.id == Notification.question_id)
+        .outerjoin(User, User.id == Notification.actor_id)
+        .where(
+            Notification.id.in_(ids),
+            or_(Notification.question_id.is_(None), Question.deleted_at.is_(None)),
+        )
+        .order_by(Notification.id)
+    )
+    return [Listed(*row) for row in found]

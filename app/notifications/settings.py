@@ -26,6 +26,7 @@ KIND_LABELS: dict[NotificationKind, str] = {
     K.learning_need: "A learning need opened in my topics (experts)",
     K.endorsement_stale: "An endorsement in my topics due for review (experts)",
     K.question_new: "A new question in my topics (experts)",
+    K.digest: "The weekly digest of newly validated answers",
 }
 
 # The web interface's list is there or not: a daily summary is an email's way.
@@ -34,7 +35,17 @@ CHOICES: dict[Channel, tuple[Frequency, ...]] = {
     Channel.email: (F.immediately, F.daily, F.never),
 }
 
-# Review work and verdicts at once; the rest gathered into a daily email.
+
+def offered(kind: NotificationKind, channel: Channel) -> tuple[Frequency, ...]:
+    """The frequencies `channel` offers for `kind` (none: the pair does not exist). The
+    digest is a weekly email, not news of one change."""
+    if kind == K.digest:
+        return (F.weekly, F.never) if channel == Channel.email else ()
+    return CHOICES[channel]
+
+
+# Review work (new questions and answers in my topics, flags, learning needs, stale
+# endorsements) and verdicts at once; comments gathered into a daily email.
 _EMAIL_DEFAULTS: dict[NotificationKind, Frequency] = {
     K.answer_reviewed: F.immediately,
     K.question_answered: F.immediately,
@@ -43,12 +54,40 @@ _EMAIL_DEFAULTS: dict[NotificationKind, Frequency] = {
     K.flag_new: F.immediately,
     K.learning_need: F.immediately,
     K.endorsement_stale: F.immediately,
-    K.question_new: F.daily,
+    K.question_new: F.immediately,
+    K.digest: F.weekly,
 }
 
 
 def default(kind: NotificationKind, channel: Channel) -> Frequency:
     return F.immediately if channel == Channel.web else _EMAIL_DEFAULTS[kind]
+
+
+def email_frequencies(
+    session: Session, user_ids: Iterable[int], kinds: Iterable[str]
+) -> dict[tuple[int, str], Frequency]:
+    """How each of these users hears of each of these kinds by email: (user, kind) →
+    frequency, the default where they did not choose."""
+    users, wanted = set(user_ids), {NotificationKind(k) for k in kinds}
+    chosen = {
+        (user_id, kind): Frequency(frequency)
+        for user_id, kind, frequency in session.execute(
+            select(
+                NotificationSetting.user_id,
+                NotificationSetting.kind,
+                NotificationSetting.frequency,
+            ).where(
+                NotificationSetting.user_id.in_(users),
+                NotificationSetting.kind.in_([str(k) for k in wanted]),
+                NotificationSetting.channel == Channel.email,
+            )
+        )
+    }
+    return {
+        (u, str(k)): chosen.get((u, str(k)), default(k, Channel.email))
+        for u in users
+        for k in wanted
+    }
 
 
 @dataclass(frozen=True)
@@ -77,6 +116,7 @@ def _settings(chosen: dict[tuple[str, str], NotificationSetting]) -> list[Settin
         else Setting(kind, channel, default(kind, channel), True)
         for kind in KIND_LABELS
         for channel in CHOICES
+        if offered(kind, channel)
     ]
 
 
@@ -107,14 +147,15 @@ def update_settings(
     changes: list[tuple[NotificationKind, Channel, Frequency]],
 ) -> list[Setting]:
     """Set the given choices (the others stay); audited with what changed. A frequency a
-    channel does not offer is a 422 and changes nothing."""
+    channel does not offer (for that kind) is a 422 and changes nothing."""
     refused = [
         {
             "field": f"body.settings.{n}.frequency",
-            "message": f"{channel} offers {', '.join(CHOICES[channel])}",
+            "message": f"{kind} on {channel}: "
+            + (", ".join(offered(kind, channel)) or "not offered"),
         }
-        for n, (_kind, channel, frequency) in enumerate(changes)
-        if frequency not in CHOICES[channel]
+        for n, (kind, channel, frequency) in enumerate(changes)
+        if frequency not in offered(kind, channel)
     ]
     if refused:
         raise InvalidInput("A channel does not offer that frequency.", errors=refused)

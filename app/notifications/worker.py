@@ -1,21 +1,36 @@
-"""The fan-out's loop in a thread: beside the search relay in `vouch worker`, or inside
-the API process in the local set-up."""
+"""The notification loops in threads: the fan-out, the email sender (which plans the
+daily summaries and the digest first) and the webhook caller. They run beside the
+search relay in `vouch worker`, or inside the API process in the local set-up."""
 
 from functools import partial
 
 from app.background import BackgroundLoop
 from app.config import Settings
 from app.db import Database
-from app.notifications import fanout
+from app.notifications import deliveries, fanout, mail, webhooks
+from app.notifications.models import Channel
+from app.notifications.summaries import Planner
 
 
-def fanout_loop(db: Database, settings: Settings) -> BackgroundLoop:
-    """The fan-out in a daemon thread, not started yet."""
-    return BackgroundLoop(partial(fanout.run, db, settings), "vouch-notification-fanout")
+def notification_loops(db: Database, settings: Settings) -> list[BackgroundLoop]:
+    """The loops, not started yet; no email loop while email is off."""
+    loops = [
+        BackgroundLoop(partial(fanout.run, db, settings), "vouch-notification-fanout"),
+        BackgroundLoop(
+            partial(deliveries.run, db, settings, webhooks.CHANNEL, webhooks.send),
+            "vouch-webhooks",
+        ),
+    ]
+    if settings.email_on:
+        email = partial(
+            deliveries.run, db, settings, Channel.email, mail.send, before=Planner(db, settings)
+        )
+        loops.append(BackgroundLoop(email, "vouch-email"))
+    return loops
 
 
-def start_fanout_worker(db: Database, settings: Settings) -> BackgroundLoop | None:
-    """The API's in-process fan-out, unless `notification_worker_in_process` is off."""
+def start_notification_workers(db: Database, settings: Settings) -> list[BackgroundLoop]:
+    """The API's in-process loops, unless `notification_worker_in_process` is off."""
     if not settings.notification_worker_in_process:
-        return None
-    return fanout_loop(db, settings).start()
+        return []
+    return [loop.start() for loop in notification_loops(db, settings)]

@@ -23,6 +23,7 @@ from app.web import (
     recognition,
     reviews,
     search,
+    unsubscribe,
 )
 from app.web.session import verify_csrf
 
@@ -58,4 +59,9 @@ def pages() -> APIRouter:
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages())
+    # Outside the CSRF check: its POST is a mail client's one-click unsubscribe, where
+    # the signed token is the proof and no form of ours carries a CSRF token.
+    app.include_router(
+        unsubscribe.router, include_in_schema=False, default_response_class=HTMLResponse
+    )
     errors.install(app)

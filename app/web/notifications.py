@@ -7,15 +7,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import Response
 
-from app.deps import SessionDep
+from app.config import Settings
+from app.deps import SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.notifications import service
+from app.notifications.describe import details, headline
 from app.notifications.models import Channel, Frequency, NotificationKind
 from app.notifications.router import notification_out
 from app.notifications.service import Listed
-from app.notifications.settings import CHOICES, KIND_LABELS, Setting, settings_of, update_settings
+from app.notifications.settings import (
+    CHOICES,
+    KIND_LABELS,
+    Setting,
+    offered,
+    settings_of,
+    update_settings,
+)
 from app.pagination import CursorParam, decode_cursor, next_cursor
 from app.schemas import MAX_ID, ObjectId
+from app.users.models import User
 from app.web.forms import FORM, FormRefused
 from app.web.render import redirect, render
 from app.web.session import PageAuditCtx, PageUser, local_path
@@ -23,7 +33,6 @@ from app.web.session import PageAuditCtx, PageUser, local_path
 router = APIRouter()
 
 PAGE_SIZE = 20
-VERDICTS = {"endorse": "endorsed", "correct": "corrected", "reject": "rejected"}
 
 
 @dataclass(frozen=True)
@@ -37,54 +46,13 @@ class NotificationCard:
     read: bool
 
 
-def _headline(listed: Listed) -> str:
-    n, who = listed.notification, listed.actor_name or "Someone"
-    title, topic = listed.question_title or "", listed.topic_name
-    detail = n.payload
-    match n.kind:
-        case NotificationKind.question_new:
-            return f"New question in {topic}: {title}"
-        case NotificationKind.answer_new:
-            return f"{who} answered a question in {topic}: {title}"
-        case NotificationKind.question_answered:
-            return f"{who} answered your question: {title}"
-        case NotificationKind.question_commented:
-            return f"{who} commented on your question: {title}"
-        case NotificationKind.flag_new:
-            return f"{who} flagged an answer in {topic}: {title}"
-        case NotificationKind.answer_reviewed:
-            verdict = VERDICTS.get(str(detail.get("verdict")), "reviewed")
-            return f"{who} {verdict} your answer to: {title}"
-        case NotificationKind.endorsement_stale:
-            return f"An endorsement is due for review in {topic}: {title}"
-        case NotificationKind.learning_need:
-            step = "reopened" if detail.get("reopened") else "opened"
-            where = title or f"the whole topic {topic}"
-            return f"A learning need {step} in {topic}: {where}"
-    return f"News in {topic}: {title}"
-
-
-def _details(listed: Listed) -> list[str]:
-    detail = listed.notification.payload
-    lines = []
-    if detail.get("rationale"):
-        lines.append(f"Rationale: {detail['rationale']}")
-    if detail.get("correction"):
-        lines.append(f"Correction: {detail['correction']}")
-    if detail.get("reason"):
-        lines.append(f"Reason: {detail['reason']}")
-    if "wrong" in detail and "reviewed" in detail:
-        lines.append(f"{detail['wrong']} of {detail['reviewed']} reviewed answers wrong")
-    return lines
-
-
 def _card(listed: Listed) -> NotificationCard:
     n = listed.notification
     return NotificationCard(
         id=n.id,
         kind=n.kind,
-        headline=_headline(listed),
-        details=_details(listed),
+        headline=headline(listed),
+        details=details(listed),
         topic=listed.topic_name,
         at=n.created_at,
         read=n.read_at is not None,
@@ -119,6 +87,7 @@ SETTINGS = "notifications/settings.html"
 FREQUENCY_LABELS = {
     Frequency.immediately: "Immediately",
     Frequency.daily: "Daily summary",
+    Frequency.weekly: "Weekly",
     Frequency.never: "Never",
 }
 CHANNEL_LABELS = {Channel.web: "In Vouch", Channel.email: "By email"}
@@ -127,27 +96,43 @@ CHANNEL_LABELS = {Channel.web: "In Vouch", Channel.email: "By email"}
 @dataclass(frozen=True)
 class SettingRow:
     label: str
-    cells: list[tuple[str, str, list[tuple[str, str]]]]  # field name, chosen, options
+    # Per channel: field name, chosen, options; None where the channel does not carry
+    # the kind (the digest is an email).
+    cells: list[tuple[str, str, list[tuple[str, str]]] | None]
 
 
 def _setting_rows(found: list[Setting], chosen: dict[str, str] | None = None) -> list[SettingRow]:
-    cells: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {}
-    for s in found:
-        name = f"{s.kind}|{s.channel}"
-        options = [(str(f), FREQUENCY_LABELS[f]) for f in CHOICES[s.channel]]
-        value = (chosen or {}).get(name, str(s.frequency))
-        cells.setdefault(str(s.kind), []).append((name, value, options))
-    return [SettingRow(KIND_LABELS[NotificationKind(kind)], row) for kind, row in cells.items()]
+    by_pair = {(s.kind, s.channel): s for s in found}
+    rows = []
+    for kind in KIND_LABELS:
+        cells: list[tuple[str, str, list[tuple[str, str]]] | None] = []
+        for channel in CHOICES:
+            s = by_pair.get((kind, channel))
+            if s is None:
+                cells.append(None)
+                continue
+            name = f"{kind}|{channel}"
+            options = [(str(f), FREQUENCY_LABELS[f]) for f in offered(kind, channel)]
+            cells.append((name, (chosen or {}).get(name, str(s.frequency)), options))
+        rows.append(SettingRow(KIND_LABELS[kind], cells))
+    return rows
 
 
-def _settings_context(rows: list[SettingRow]) -> dict[str, Any]:
-    return {"rows": rows, "channels": [CHANNEL_LABELS[c] for c in CHOICES]}
+def _settings_context(settings: Settings, user: User, rows: list[SettingRow]) -> dict[str, Any]:
+    return {
+        "rows": rows,
+        "channels": [CHANNEL_LABELS[c] for c in CHOICES],
+        "email_on": settings.email_on,
+        "has_email": bool(user.email),
+    }
 
 
 @router.get("/notifications/settings")
-def settings_page(request: Request, session: SessionDep, user: PageUser) -> Response:
+def settings_page(
+    request: Request, session: SessionDep, settings: SettingsDep, user: PageUser
+) -> Response:
     rows = _setting_rows(settings_of(session, user))
-    return render(request, SETTINGS, _settings_context(rows))
+    return render(request, SETTINGS, _settings_context(settings, user, rows))
 
 
 async def _setting_fields(request: Request) -> dict[str, str]:
@@ -160,6 +145,7 @@ async def _setting_fields(request: Request) -> dict[str, str]:
 @router.post("/notifications/settings")
 def save_settings(
     session: SessionDep,
+    settings: SettingsDep,
     user: PageUser,
     ctx: PageAuditCtx,
     chosen: Annotated[dict[str, str], Depends(_setting_fields)],
@@ -178,7 +164,7 @@ def save_settings(
     except InvalidInput:
         rows = _setting_rows(settings_of(session, user), chosen)
         errors = errors or {FORM: "A channel does not offer one of those choices."}
-        raise FormRefused(SETTINGS, _settings_context(rows), errors) from None
+        raise FormRefused(SETTINGS, _settings_context(settings, user, rows), errors) from None
     return redirect("/notifications/settings", "Notification settings saved.")
 
 

@@ -36,10 +36,16 @@ def test_defaults_review_work_and_verdicts_at_once_the_rest_daily(
     }
     email = {kind: s["frequency"] for (kind, channel), s in found.items() if channel == "email"}
     assert email["answer.reviewed"] == "immediately"
-    assert email["answer.new"] == email["flag.new"] == "immediately"
-    assert email["question.new"] == "daily"
+    assert email["answer.new"] == email["flag.new"] == email["question.new"] == "immediately"
+    assert email["question.commented"] == "daily"
     assert found[("question.new", "web")]["choices"] == ["immediately", "never"]
     assert found[("question.new", "email")]["choices"] == ["immediately", "daily", "never"]
+    # The digest is a weekly email, and only an email.
+    assert (email["digest"], found[("digest", "email")]["choices"]) == (
+        "weekly",
+        ["weekly", "never"],
+    )
+    assert ("digest", "web") not in found
 
 
 def test_a_choice_is_kept_audited_and_only_what_changed(
@@ -106,6 +112,9 @@ def test_bad_settings_are_422_and_change_nothing(
         {"settings": [{"kind": "question.new", "channel": "pigeon", "frequency": "never"}]},
         {"settings": [{"kind": "question.new", "channel": "email", "frequency": "hourly"}]},
         {"settings": [{"kind": "question.new", "channel": "web", "frequency": "daily"}]},
+        {"settings": [{"kind": "question.new", "channel": "email", "frequency": "weekly"}]},
+        {"settings": [{"kind": "digest", "channel": "web", "frequency": "never"}]},
+        {"settings": [{"kind": "digest", "channel": "email", "frequency": "daily"}]},
         {"settings": [{"kind": "question.new", "channel": "email"}]},
         {},
     ):
