@@ -311,7 +311,7 @@ def retry(session: Session, ctx: AuditContext, delivery_id: int) -> tuple[Delive
         select(Delivery, User.username)
         .outerjoin(User, User.id == Delivery.user_id)
         .where(Delivery.id == delivery_id)
-        .with_for_update()
+        .with_for_update(of=Delivery)
     ).first()
     if found is None:
         raise NotFound(f"No delivery {delivery_id}.")
