@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from app.db import session_scope
+from app.notifications.models import Delivery, Webhook
+from app.topics.models import Topic
 from tests.factories import People, Person, answer, ask, open_thread_signal
 
 ROLES = ("rep", "expert", "compliance", "admin")
@@ -32,6 +36,8 @@ class World:
     others_question: int
     others_answer: int
     needs: dict[str, int]  # an open learning need per role, on distinct threads
+    webhook: int  # a webhook of the topic
+    dead_delivery: int  # an email that failed for good
 
     def own_question(self, role: str) -> int:
         return self.questions.get(role, self.others_question)
@@ -74,6 +80,19 @@ ROUTES: dict[tuple[str, str], Route] = {
             "/me/notification-settings",
             {"settings": [{"kind": "question.new", "channel": "email", "frequency": "never"}]},
         ),
+    ),
+    ("GET", "/webhooks"): Route(ADMIN, lambda w, r: ("/webhooks", None)),
+    ("POST", "/webhooks"): Route(
+        ADMIN, lambda w, r: ("/webhooks", {"topic": "claims", "url": f"http://127.0.0.1:9/{r}"})
+    ),
+    ("DELETE", "/webhooks/{webhook_id}"): Route(
+        ADMIN, lambda w, r: (f"/webhooks/{w.webhook}", None)
+    ),
+    ("GET", "/notification-deliveries"): Route(
+        ADMIN, lambda w, r: ("/notification-deliveries", None)
+    ),
+    ("POST", "/notification-deliveries/{delivery_id}/retry"): Route(
+        ADMIN, lambda w, r: (f"/notification-deliveries/{w.dead_delivery}/retry", None)
     ),
     ("GET", "/users"): Route(ADMIN, lambda w, r: ("/users", None)),
     ("POST", "/users"): Route(
@@ -210,7 +229,29 @@ def build_world(client: TestClient, people: People) -> World:
     threads = {**questions, "compliance": others_question}
     needs = {role: open_thread_signal(people.db, q) for role, q in threads.items()}
     needs["anonymous"] = needs["compliance"]
-    return World(cast, other, questions, answers, others_question, others_answer, needs)
+    with session_scope(people.db) as session:
+        topic = session.execute(select(Topic).where(Topic.slug == "claims")).scalar_one()
+        webhook = Webhook(
+            topic_id=topic.id,
+            url="http://127.0.0.1:9/hook",
+            format="slack",
+            secret="s" * 64,
+            created_by=cast["admin"].id,
+        )
+        dead = Delivery(
+            key="email:permissions",
+            channel="email",
+            kind="question.new",
+            user_id=other.id,
+            status="dead",
+            attempts=8,
+        )
+        session.add_all([webhook, dead])
+        session.flush()
+        webhook_id, dead_id = webhook.id, dead.id
+    return World(
+        cast, other, questions, answers, others_question, others_answer, needs, webhook_id, dead_id
+    )
 
 
 def test_every_route_has_a_permission_entry(client: TestClient) -> None:

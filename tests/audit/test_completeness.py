@@ -49,6 +49,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/learning-needs/{need_id}/address"): "learning_need.address",
     ("GET", "/audit/events"): "audit.export",
     ("PUT", "/me/notification-settings"): "notification_settings.update",
+    ("POST", "/webhooks"): "webhook.create",
+    ("DELETE", "/webhooks/{webhook_id}"): "webhook.delete",
+    ("POST", "/notification-deliveries/{delivery_id}/retry"): "notification_delivery.retry",
 }
 
 # State-changing routes that are not a change to the record, each with why.
