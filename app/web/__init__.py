@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.web import (
     admin,
+    admin_notifications,
     answers,
     audit,
     auth,
@@ -42,6 +43,7 @@ AREAS = (
     profile.router,
     audit.router,
     admin.router,
+    admin_notifications.router,
 )
 
 

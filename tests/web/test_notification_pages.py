@@ -5,10 +5,12 @@ import html
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from app.config import Settings
-from app.db import Database
+from app.db import Database, session_scope
 from app.notifications import fanout
+from app.notifications.models import Delivery, Webhook
 from tests.factories import People, answer, ask, review
 from tests.web.helpers import sign_in, submit
 
@@ -140,3 +142,72 @@ def test_a_choice_a_channel_does_not_offer_is_shown_again_unsaved(
         assert 'role="alert"' in refused.text or "field__error" in refused.text
     settings = client.get("/me/notification-settings", headers=rep.headers).json()["settings"]
     assert all(s["default"] for s in settings)
+
+
+def test_an_admin_adds_and_removes_a_webhook_and_sends_a_dead_letter_again(
+    pages: TestClient, people: People, db: Database
+) -> None:
+    admin = people.make("admin")
+    people.topic("claims")
+    csrf = sign_in(pages, admin.username)
+    page = pages.get("/admin/notifications")
+    assert page.status_code == 200
+    assert "No webhooks yet." in page.text and "Nothing failed for good." in page.text
+
+    refused = submit(
+        pages,
+        "/admin/notifications/webhooks",
+        {"topic": "claims", "url": "ftp://hooks.example.com/x", "format": "slack"},
+        csrf,
+    )
+    assert refused.status_code == 422
+    assert "must start with http:// or https://" in html.unescape(refused.text)
+    assert 'value="ftp://hooks.example.com/x"' in refused.text  # what was typed is kept
+    added = submit(
+        pages,
+        "/admin/notifications/webhooks",
+        {"topic": "claims", "url": "http://127.0.0.1:9/services/T0/B0/secret-path"},
+        csrf,
+    )
+    assert added.status_code == 200
+    [secret] = re.findall(r'<code class="secret">([0-9a-f]{64})</code>', added.text)
+    listing = pages.get("/admin/notifications").text
+    assert secret not in listing and "secret-path" not in listing  # shown once, path hidden
+    assert "http://127.0.0.1:9/…" in html.unescape(listing)
+    with session_scope(db) as session:
+        webhook = session.execute(select(Webhook)).scalar_one()
+        assert webhook.secret == secret
+        session.add(
+            Delivery(
+                key="email:x",
+                channel="email",
+                kind="question.new",
+                status="dead",
+                attempts=8,
+                last_error="SMTPRecipientsRefused: 550",
+                user_id=admin.id,
+            )
+        )
+    listing = pages.get("/admin/notifications").text
+    assert "SMTPRecipientsRefused: 550" in listing
+    [delivery_id] = re.findall(r"/admin/notifications/deliveries/(\d+)/retry", listing)
+    again = submit(pages, f"/admin/notifications/deliveries/{delivery_id}/retry", {}, csrf)
+    assert again.status_code == 303
+    assert "Nothing failed for good." in pages.get("/admin/notifications").text
+    removed = submit(pages, f"/admin/notifications/webhooks/{webhook.id}/delete", {}, csrf)
+    assert removed.status_code == 303
+    assert "No webhooks yet." in pages.get("/admin/notifications").text
+
+
+def test_the_settings_page_offers_the_digest_by_email_only(
+    pages: TestClient, people: People
+) -> None:
+    rep = people.make("rep")
+    csrf = sign_in(pages, rep.username)
+    page = pages.get("/notifications/settings").text
+    assert "The weekly digest of newly validated answers" in page
+    assert 'name="digest|email"' in page and 'name="digest|web"' not in page
+    saved = submit(pages, "/notifications/settings", {"digest|email": "never"}, csrf)
+    assert saved.status_code == 303
+    page = pages.get("/notifications/settings").text
+    assert re.search(r'name="digest\|email".*?<option value="never" selected>', page, re.S)

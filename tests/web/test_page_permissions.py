@@ -186,6 +186,22 @@ PAGES: dict[tuple[str, str], Page] = {
             roles="rep",
         ),
     ),
+    ("GET", "/admin/notifications"): Page(ADMIN, _get("/admin/notifications")),
+    ("POST", "/admin/notifications/webhooks"): Page(
+        ADMIN,
+        _post(
+            lambda w, r: "/admin/notifications/webhooks",
+            topic="claims",
+            url=lambda r: f"http://127.0.0.1:9/{r}",
+            format="slack",
+        ),
+    ),
+    ("POST", "/admin/notifications/webhooks/{webhook_id}/delete"): Page(
+        ADMIN, _post(lambda w, r: f"/admin/notifications/webhooks/{w.webhook}/delete")
+    ),
+    ("POST", "/admin/notifications/deliveries/{delivery_id}/retry"): Page(
+        ADMIN, _post(lambda w, r: f"/admin/notifications/deliveries/{w.dead_delivery}/retry")
+    ),
     ("GET", "/admin/topics/new"): Page(ADMIN, _get("/admin/topics/new")),
     ("POST", "/admin/topics/new"): Page(
         ADMIN,
