@@ -4,6 +4,7 @@ unsubscribe, summaries and the digest, and nothing lost or doubled when things f
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -412,5 +413,44 @@ def test_a_mail_server_that_wants_a_login_gets_it(
         make_due(db)
         assert deliveries.drain(db, right, Channel.email, mail.send) == 1
         assert len(server.mailbox.to(address(expert))) == 1
+    finally:
+        server.stop()
+
+
+def test_starttls_and_a_login_over_it(
+    client: TestClient,
+    people: People,
+    db: Database,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = SmtpServer(login=("vouch", "mail-secret"), tls_dir=tmp_path).start()
+    try:
+        expert = people.make("expert", topics=("claims",), email=True)
+        ask(client, people.make("rep"), "claims", title="Is the mail encrypted on its way?")
+        plain = settings.model_copy(
+            update={
+                "smtp_port": server.port,
+                "smtp_username": "vouch",
+                "smtp_password": SecretStr("mail-secret"),
+            }
+        )
+        fanout.drain(db, plain)
+        # Without STARTTLS the server refuses to go on; with it, and a certificate the
+        # machine does not trust, the client refuses: both tried again later.
+        assert deliveries.drain(db, plain, Channel.email, mail.send) == 0
+        tls = plain.model_copy(update={"smtp_starttls": True})
+        make_due(db)
+        assert deliveries.drain(db, tls, Channel.email, mail.send) == 0
+        with session_scope(db) as session:
+            row = session.execute(select(Delivery)).scalar_one()
+            assert row.status == "pending" and "CERTIFICATE_VERIFY_FAILED" in str(row.last_error)
+        # Trusting the server's authority (as a business trusts its own): delivered.
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
+        make_due(db)
+        assert deliveries.drain(db, tls, Channel.email, mail.send) == 1
+        [received] = server.mailbox.to(address(expert))
+        assert received.message["Subject"].endswith("Is the mail encrypted on its way?")
     finally:
         server.stop()

@@ -5,12 +5,15 @@ comes back), refuse chosen recipients, and require a login.
 """
 
 import email
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -58,11 +61,22 @@ class Mailbox:
 
 
 class SmtpServer:
-    def __init__(self, login: tuple[str, str] | None = None) -> None:
+    """`tls`: STARTTLS required, with a certificate for 127.0.0.1 from a test authority
+    (`ca_file`, which clients must trust)."""
+
+    def __init__(self, login: tuple[str, str] | None = None, tls_dir: Path | None = None) -> None:
         self.port = free_port()
         self.mailbox = Mailbox()
         self.login = login
         self._controller: Controller | None = None
+        self._tls: ssl.SSLContext | None = None
+        self.ca_file: Path | None = None
+        if tls_dir is not None:
+            authority = trustme.CA()
+            self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            authority.issue_cert("127.0.0.1").configure_cert(self._tls)
+            self.ca_file = tls_dir / "smtp-ca.pem"
+            authority.cert_pem.write_to_path(str(self.ca_file))
 
     def _authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
@@ -79,8 +93,10 @@ class SmtpServer:
             extra = {
                 "authenticator": self._authenticate,
                 "auth_required": True,
-                "auth_require_tls": False,
+                "auth_require_tls": self._tls is not None,
             }
+        if self._tls is not None:
+            extra |= {"tls_context": self._tls, "require_starttls": True}
         self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **extra)
         self._controller.start()
         return self

@@ -56,6 +56,7 @@ PAGES = [
     ("admin", "/admin", "Admin"),
     ("admin", "/admin/users/new", "Create a user"),
     ("admin", "/admin/topics/new", "Create a topic"),
+    ("admin", "/admin/notifications", "Notifications"),
     ("admin", "/admin/topics/{topic}", "Topic-"),
 ]
 
