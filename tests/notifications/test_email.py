@@ -1,7 +1,9 @@
 """Email through a real SMTP server: who gets what, the message itself, one-click
 unsubscribe, summaries and the digest, and nothing lost or doubled when things fail."""
 
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -454,3 +456,25 @@ def test_starttls_and_a_login_over_it(
         assert received.message["Subject"].endswith("Is the mail encrypted on its way?")
     finally:
         server.stop()
+
+
+def test_a_mail_server_that_hangs_times_out_and_the_email_waits_for_the_next_try(
+    client: TestClient, people: People, db: Database, settings: Settings
+) -> None:
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never says a word
+    try:
+        expert = people.make("expert", topics=("claims",), email=True)
+        ask(client, people.make("rep"), "claims")
+        hanging = settings.model_copy(
+            update={"smtp_port": silent.getsockname()[1], "smtp_timeout_seconds": 0.5}
+        )
+        fanout.drain(db, hanging)
+        started = time.monotonic()
+        assert deliveries.drain(db, hanging, Channel.email, mail.send) == 0
+        assert time.monotonic() - started < 5
+        with session_scope(db) as session:
+            row = session.execute(select(Delivery)).scalar_one()
+            assert (row.status, row.attempts, row.user_id) == ("pending", 1, expert.id)
+            assert "timed out" in str(row.last_error)
+    finally:
+        silent.close()
