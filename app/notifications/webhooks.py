@@ -23,6 +23,7 @@ import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -245,41 +246,35 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-def _timed_call(
-    settings: Settings,
-    client: httpx.Client,
-    delivery_id: int,
-    url: str,
-    secret: str,
-    payload: dict[str, Any],
-) -> tuple[Outcome, int]:
+@dataclass(frozen=True)
+class _Call:
+    delivery_id: int
+    url: str
+    secret: str
+    payload: dict[str, Any]
+
+
+def _timed(settings: Settings, client: httpx.Client, call: _Call) -> tuple[Outcome, int]:
     start = time.perf_counter()
-    outcome = _call(settings, client, delivery_id, url, secret, payload)
+    outcome = _post(settings, client, call)
     return outcome, int((time.perf_counter() - start) * 1000)
 
 
-def _call(
-    settings: Settings,
-    client: httpx.Client,
-    delivery_id: int,
-    url: str,
-    secret: str,
-    payload: dict[str, Any],
-) -> Outcome:
+def _post(settings: Settings, client: httpx.Client, call: _Call) -> Outcome:
     try:
-        check_url(url, settings.webhook_allow_private)
+        check_url(call.url, settings.webhook_allow_private)
     except InvalidInput as refused:
         return Outcome(False, error=refused.detail, permanent=True)
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    body = json.dumps(call.payload, separators=(",", ":"), ensure_ascii=False).encode()
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
         "X-Vouch-Timestamp": timestamp,
-        "X-Vouch-Signature": signature(secret, timestamp, body),
-        "X-Vouch-Delivery": str(delivery_id),
+        "X-Vouch-Signature": signature(call.secret, timestamp, body),
+        "X-Vouch-Delivery": str(call.delivery_id),
     }
     try:
-        response = client.post(url, content=body, headers=headers)
+        response = client.post(call.url, content=body, headers=headers)
     except httpx.HTTPError as error:
         return Outcome(False, error=f"{type(error).__name__}: {error}"[:500])
     if response.is_success:
@@ -304,7 +299,7 @@ def send(db: Database, settings: Settings, ids: list[int]) -> Iterator[tuple[int
         if deleted_at is not None:
             yield delivery_id, Outcome(False, error="webhook deleted", dropped=True), 0
         else:
-            calls.append((delivery_id, url, secret, payload))
+            calls.append(_Call(delivery_id, url, secret, payload))
     if not calls:
         return
     timeout = httpx.Timeout(settings.webhook_timeout_seconds)
@@ -312,9 +307,6 @@ def send(db: Database, settings: Settings, ids: list[int]) -> Iterator[tuple[int
         httpx.Client(timeout=timeout, follow_redirects=False) as client,
         ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="vouch-webhook") as pool,
     ):
-        futures = {
-            pool.submit(_timed_call, settings, client, d, url, secret, payload): d
-            for d, url, secret, payload in calls
-        }
+        futures = {pool.submit(_timed, settings, client, c): c.delivery_id for c in calls}
         for future in as_completed(futures):
             yield futures[future], *future.result()
