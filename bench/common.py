@@ -19,9 +19,11 @@ from tests.support.postgres import EphemeralPostgres  # noqa: E402
 
 
 @contextmanager
-def postgres() -> Iterator[str]:
-    """A throw-away PostgreSQL for the run; yields its SQLAlchemy URL."""
-    with EphemeralPostgres() as pg:
+def postgres(durable: bool = False) -> Iterator[str]:
+    """A throw-away PostgreSQL for the run; yields its SQLAlchemy URL. Without `durable`,
+    fsync and synchronous commit are off (the other benchmarks measure the API, not the
+    disk); with it, PostgreSQL's defaults."""
+    with EphemeralPostgres(durable=durable) as pg:
         yield pg.url
 
 

@@ -78,14 +78,18 @@ def _tail(path: Path, lines: int = 25) -> str:
 
 
 class EphemeralPostgres:
-    """A PostgreSQL server in its own temp folder: 127.0.0.1 only, trust auth, no durability.
+    """A PostgreSQL server in its own temp folder: 127.0.0.1 only, trust auth, no durability
+    (unless asked for).
 
     Use as `with EphemeralPostgres() as pg: create_engine(pg.url)`; the server and its folder
     are gone after the block (or at interpreter exit, whichever comes first).
     """
 
-    def __init__(self, bindir: Path | None = None) -> None:
+    def __init__(self, bindir: Path | None = None, durable: bool = False) -> None:
+        """`durable`: PostgreSQL's default fsync and synchronous commit (the write
+        benchmark's setting); the tests run without them."""
         self._bindir = bindir
+        self._durable = durable
         self._dir: Path | None = None
         self._port: int | None = None
         self._running = False
@@ -161,9 +165,10 @@ class EphemeralPostgres:
                 self._port = _free_port()
                 opts = (
                     f"-p {self._port} -k {shlex.quote(str(base))} -c listen_addresses=127.0.0.1"
-                    " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
                     " -c max_connections=200"
                 )
+                if not self._durable:
+                    opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
                 ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-t", "30"]
                 started = self._run([*ctl, "-o", opts, "-w", "start"], base)
                 if started.returncode == 0 or "already in use" not in _tail(log):
