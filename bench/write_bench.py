@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, text
 
@@ -155,6 +156,48 @@ def drive(
     return Result(write.name, latencies, errors, time.monotonic() - start)
 
 
+class Waits:
+    """Samples what PostgreSQL's sessions of the API are doing, every few ms, while a
+    write runs: on the CPU, waiting for a lock (the audit head's row), for the disk, or
+    for the API's next statement (idle in transaction: the API's own time while its
+    transaction, and any lock it took, stays open)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.replace("postgresql+psycopg://", "postgresql://")
+        self.seen: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        query = (
+            "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend' AND state <> 'idle'"
+        )
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.is_set():
+                for state, kind, name in conn.execute(query):
+                    if state == "idle in transaction":
+                        self.seen["idle in transaction (the API's time)"] += 1
+                    elif kind is None:
+                        self.seen["running"] += 1
+                    else:
+                        self.seen[f"{kind}:{name}"] += 1
+                time.sleep(0.005)
+
+    def __enter__(self) -> "Waits":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def line(self) -> str:
+        total = sum(self.seen.values()) or 1
+        return ", ".join(f"{k} {100 * n / total:.0f}%" for k, n in self.seen.most_common(6))
+
+
 def seed(db: Database, threads: int) -> int:
     """Threads of three answers, by `bench`; the reviewer and the voter. Returns the
     number of answers."""
@@ -257,7 +300,8 @@ def show_statements(url: str, thread_count: int, answer_count: int) -> None:
 
 
 def sample(pid: int, seconds: float, out: Path) -> None:
-    """py-spy's raw (collapsed) stacks of process `pid` for `seconds`."""
+    """py-spy's raw (collapsed) stacks of process `pid` and its children (the API's
+    worker processes) for `seconds`."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     subprocess.run(
         [
@@ -274,6 +318,7 @@ def sample(pid: int, seconds: float, out: Path) -> None:
             "--output",
             str(out),
             "--nonblocking",
+            "--subprocesses",
         ],
         check=True,
         stdout=subprocess.DEVNULL,
@@ -281,21 +326,27 @@ def sample(pid: int, seconds: float, out: Path) -> None:
     )
 
 
+IDLE = ("select (selectors", "wait (threading", "Condition.wait", "Event.wait", "_recv (multi")
+
+
 def top_frames(collapsed: Path, limit: int = 25) -> None:
     """The frames with most samples: own time, and with their callees (each frame once
     per stack)."""
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
-    samples = 0
+    samples = idle = 0
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         n = int(count)
         frames = stack.split(";")
+        if any(word in frames[-1] for word in IDLE):
+            idle += n  # a thread waiting for work, not spending the CPU
+            continue
         samples += n
         own[frames[-1]] += n
         for frame in set(frames):
             total[frame] += n
-    print(f"\nprofile: {samples} samples")
+    print(f"\nprofile: {samples} busy samples ({idle} idle ones left out)")
     print("own time:")
     for frame, n in own.most_common(limit):
         print(f"  {100 * n / samples:5.1f}%  {frame}")
@@ -307,17 +358,6 @@ def top_frames(collapsed: Path, limit: int = 25) -> None:
     ]
     for frame, n in shown[:limit]:
         print(f"  {100 * n / samples:5.1f}%  {frame}")
-
-
-def api_pids(parent: int) -> list[int]:
-    """The worker processes of `vouch serve --workers N` (or the one process)."""
-    found = subprocess.run(
-        ["pgrep", "-P", str(parent)], capture_output=True, text=True, check=False
-    ).stdout.split()
-    children = [int(p) for p in found]
-    return [
-        c for c in children if "multiprocessing" not in Path(f"/proc/{c}/cmdline").read_text()
-    ] or [parent]
 
 
 @contextmanager
@@ -375,6 +415,7 @@ def main() -> None:
         before, actions_before = counts(db), audit_actions(db)
         results: list[Result] = []
         fixed: dict[str, list[float]] = {}
+        waited: dict[str, str] = {}
         with serving(url, args.web_workers) as (api, pid):
             tokens = {
                 who: httpx.post(
@@ -383,30 +424,31 @@ def main() -> None:
                 for who in ("bench", "reviewer", "voter")
             }
             if args.profile:
-                pids = api_pids(pid)
                 with tempfile.TemporaryDirectory() as tmp:
                     out = Path(tmp) / "stacks.txt"
-                    spy = threading.Thread(target=sample, args=(pids[0], args.profile, out))
+                    spy = threading.Thread(target=sample, args=(pid, args.profile, out))
                     spy.start()
                     per = args.profile / len(WRITES)
                     for write in WRITES:
                         drive(api, tokens[write.who], write, targets[write.name], per, CONCURRENCY)
                     spy.join()
-                    print(f"(profiled API process {pids[0]} of {pids})")
+                    print(f"(profiled the API's processes, server pid {pid})")
                     top_frames(out)
                 before, actions_before = counts(db), audit_actions(db)
             if not args.skip_load:
                 for write in WRITES:
-                    results.append(
-                        drive(
-                            api,
-                            tokens[write.who],
-                            write,
-                            targets[write.name],
-                            args.seconds,
-                            CONCURRENCY,
+                    with Waits(url) as waits:
+                        results.append(
+                            drive(
+                                api,
+                                tokens[write.who],
+                                write,
+                                targets[write.name],
+                                args.seconds,
+                                CONCURRENCY,
+                            )
                         )
-                    )
+                    waited[write.name] = waits.line()
                 me = {"Authorization": f"Bearer {tokens['bench']}"}
                 with http_client() as client:
                     for path, headers in (("/healthz", {}), ("/me", me)):
@@ -435,6 +477,9 @@ def main() -> None:
                 f"| {r.name} | {r.rate:.1f} | {statistics.median(r.latencies):.1f} | "
                 f"{p95(r.latencies):.1f} | {errors} |"
             )
+        print("\nwhat the database's sessions were doing (sampled every 5 ms, busy ones):")
+        for name, line in waited.items():
+            print(f"  {name}: {line}")
         made = {r.name: len(r.latencies) for r in results}
         grown = {t: after[t] - before[t] for t in after}
         events = {a: actions_after[a] - actions_before[a] for a in actions_after}
