@@ -90,7 +90,7 @@ def start_export(
     is committed every event up to it is too: the export is a fixed, complete
     range however long streaming takes and whatever is appended meanwhile.
     """
-    event = audit.record(
+    event = audit.record_now(
         session,
         ctx,
         "audit.export",

@@ -19,6 +19,7 @@ HEAD_ROW_ID = 1
 _EVENTS = cast(Table, AuditEvent.__table__)
 _HEAD = cast(Table, AuditHead.__table__)
 VERIFY_BATCH = 5_000
+PENDING = "vouch.audit.pending"  # session.info: the events to append at commit
 
 
 @dataclass(frozen=True)
@@ -91,21 +92,60 @@ def record(
     target_id: int | str | None = None,
     payload: dict[str, Any] | None = None,
     outcome: str = "success",
-) -> AuditEvent:
-    """Append one event to the chain inside the caller's transaction.
+) -> None:
+    """Record one event in the caller's transaction: it is appended to the chain as the
+    transaction's last statements, when it commits (see `record_many`)."""
+    record_many(session, ctx, [Event(action, target_type, target_id, payload, outcome)])
 
-    Moving the head takes its row lock for the rest of the transaction, so
-    concurrent writers append one after another and `seq` stays gap-free. Two
-    statements: the head update hands back the new seq and the previous hash,
-    then the event is inserted as the head takes its hash (on PostgreSQL in one
-    round trip). Returns the event, which is not added to the session.
+
+def record_many(session: Session, ctx: AuditContext, events: list[Event]) -> None:
+    """Record `events`, in order, in the caller's transaction.
+
+    Nothing is sent now: the events are kept on the session and appended when it
+    commits, after everything else it writes (a `before_commit` hook). So the chain's
+    head, whose row lock serialises every writer until its commit, is taken as the last
+    statement before the commit and held for that statement and the commit only, not
+    for the rest of the request (the service's remaining work, the response). A
+    transaction that rolls back appends nothing. Three statements however many events:
+    the head moves by their number, they are inserted together, the head takes the
+    last one's hash (one event: two statements on PostgreSQL).
     """
-    return _append(session, ctx, Event(action, target_type, target_id, payload, outcome))
+    if events:
+        at = utcnow()
+        pending = session.info.setdefault(PENDING, [])
+        pending.extend((ctx, event, at) for event in events)
 
 
-def _append(session: Session, ctx: AuditContext, event: Event) -> AuditEvent:
+def record_now(session: Session, ctx: AuditContext, action: str, **fields: Any) -> AuditEvent:
+    """Append one event to the chain now, in the caller's transaction, after the events
+    it recorded before; returns it with its number. For the rare event whose number is
+    needed at once (an export's: the last one it may include); the head stays locked
+    until the caller commits."""
+    _append_pending(session)
+    return _append(session, ctx, Event(action, **fields), utcnow())
+
+
+def _append_pending(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    if len(pending) == 1:
+        ctx, event, at = pending[0]
+        _append(session, ctx, event, at)
+        return
+    last, head_hash = session.execute(_MOVE_HEAD_BY, {"count": len(pending)}).one()
+    rows, prev_hash = [], head_hash
+    for seq, (ctx, event, at) in enumerate(pending, start=last - len(pending) + 1):
+        fields = _fields(ctx, event, seq, prev_hash, at)
+        rows.append(fields)
+        prev_hash = fields["hash"]
+    session.execute(insert(_EVENTS), rows)
+    session.execute(_SET_HEAD_HASH, {"event_hash": prev_hash})
+
+
+def _append(session: Session, ctx: AuditContext, event: Event, at: datetime) -> AuditEvent:
     seq, prev_hash = session.execute(_MOVE_HEAD).one()
-    fields = _fields(ctx, event, seq, prev_hash, utcnow())
+    fields = _fields(ctx, event, seq, prev_hash, at)
     params = {f"event_{name}": value for name, value in fields.items()}
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_APPEND_PG, params)
@@ -115,25 +155,14 @@ def _append(session: Session, ctx: AuditContext, event: Event) -> AuditEvent:
     return AuditEvent(**fields)
 
 
-def record_many(session: Session, ctx: AuditContext, events: list[Event]) -> int:
-    """Append `events` in order, as `record` would one by one, in three statements: the
-    head moves once by their number, they are inserted together, and the head takes the
-    last one's hash (one event takes `record`'s way: on PostgreSQL one round trip fewer).
-    For the services' many-row writes (the importer's). Returns the last event's seq."""
-    if not events:
-        return read_head(session)[0]
-    if len(events) == 1:
-        return _append(session, ctx, events[0]).seq
-    last, head_hash = session.execute(_MOVE_HEAD_BY, {"count": len(events)}).one()
-    at = utcnow()
-    rows, prev_hash = [], head_hash
-    for seq, event in enumerate(events, start=last - len(events) + 1):
-        fields = _fields(ctx, event, seq, prev_hash, at)
-        rows.append(fields)
-        prev_hash = fields["hash"]
-    session.execute(insert(_EVENTS), rows)
-    session.execute(_SET_HEAD_HASH, {"event_hash": prev_hash})
-    return int(last)
+@orm_event.listens_for(Session, "before_commit")
+def _append_at_commit(session: Session) -> None:
+    _append_pending(session)
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _forget_at_rollback(session: Session) -> None:
+    session.info.pop(PENDING, None)
 
 
 # Built once: building statements per event costs more than running them.
