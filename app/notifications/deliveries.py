@@ -192,6 +192,16 @@ def backoff(settings: Settings, attempts: int) -> float:
     )
 
 
+def _attempt(delivery_id: int, at: datetime, outcome: Outcome, duration_ms: int) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        delivery_id=delivery_id,
+        attempted_at=at,
+        ok=outcome.ok,
+        error=outcome.error,
+        duration_ms=duration_ms,
+    )
+
+
 def record(
     db: Database,
     settings: Settings,
@@ -206,22 +216,20 @@ def record(
         row = session.execute(
             select(Delivery).where(Delivery.id == delivery_id).with_for_update()
         ).scalar_one()
-        if row.claimed_by != worker or row.status != DeliveryStatus.pending:
+        if row.status != DeliveryStatus.pending:
+            # Another worker took it when this one's lease ran out, and finished it:
+            # its try is kept, its verdict stands.
+            log.warning("delivery %s: finished by another worker meanwhile", delivery_id)
+            session.add(_attempt(row.id, now, outcome, duration_ms))
+            return
+        if row.claimed_by != worker:
             log.warning("delivery %s: claim lost before its outcome was recorded", delivery_id)
         row.claimed_by, row.claimed_until = None, None
         if outcome.dropped:
             row.status, row.last_error = DeliveryStatus.dropped, outcome.error
         else:
             row.attempts += 1
-            session.add(
-                DeliveryAttempt(
-                    delivery_id=row.id,
-                    attempted_at=now,
-                    ok=outcome.ok,
-                    error=outcome.error,
-                    duration_ms=duration_ms,
-                )
-            )
+            session.add(_attempt(row.id, now, outcome, duration_ms))
             if outcome.ok:
                 row.status, row.sent_at, row.last_error = DeliveryStatus.sent, now, None
                 row.message_id = outcome.message_id or row.message_id

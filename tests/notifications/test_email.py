@@ -478,3 +478,25 @@ def test_a_mail_server_that_hangs_times_out_and_the_email_waits_for_the_next_try
             assert "timed out" in str(row.last_error)
     finally:
         silent.close()
+
+
+def test_a_late_outcome_from_a_worker_whose_lease_ran_out_does_not_undo_a_sent_email(
+    client: TestClient, people: People, db: Database, settings: Settings, smtp: SmtpServer
+) -> None:
+    expert = people.make("expert", topics=("claims",), email=True)
+    ask(client, people.make("rep"), "claims")
+    fanout.drain(db, settings)
+    [delivery_id] = deliveries.claim(db, settings, Channel.email, "slow-worker")
+    with session_scope(db) as session:
+        session.execute(update(Delivery).values(claimed_until=utcnow() - timedelta(seconds=1)))
+    assert deliveries.drain(db, settings, Channel.email, mail.send) == 1  # another worker
+    late = deliveries.Outcome(False, error="SMTPServerDisconnected: late")
+    deliveries.record(db, settings, delivery_id, "slow-worker", late, 5)
+    with session_scope(db) as session:
+        row = session.get(Delivery, delivery_id)
+        assert row is not None and (row.status, row.attempts) == ("sent", 1)
+        tries = session.execute(
+            select(func.count(DeliveryAttempt.id)).where(DeliveryAttempt.delivery_id == delivery_id)
+        ).scalar_one()
+        assert tries == 2  # both tries on record
+    assert len(smtp.mailbox.to(address(expert))) == 1
