@@ -1,4 +1,5 @@
-"""A worker's loop in a daemon thread of the API process (the local set-up)."""
+"""A worker's loop in a daemon thread of the API process (the local set-up), and what
+the workers' retries share."""
 
 import threading
 from collections.abc import Callable
@@ -20,3 +21,8 @@ class BackgroundLoop:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+
+
+def backoff(first: float, attempts: int, cap: float) -> float:
+    """Seconds to wait after `attempts` failed tries: `first`, doubling, at most `cap`."""
+    return float(min(cap, first * 2 ** max(0, attempts - 1)))

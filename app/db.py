@@ -4,12 +4,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, Executable, MetaData, Row, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.selectable import GenerativeSelect
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -153,6 +154,17 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         self._reader.dispose()
+
+
+Query = TypeVar("Query", bound=GenerativeSelect)
+
+
+def unclaimed(session: Session, query: Query) -> Query:
+    """`query` taking only rows no other worker's transaction holds: `FOR UPDATE SKIP
+    LOCKED` on PostgreSQL; on SQLite the write transaction serialises the workers."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
 
 
 @contextmanager

@@ -35,8 +35,9 @@ from meilisearch.errors import MeilisearchError
 from sqlalchemy import CursorResult, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.background import backoff
 from app.config import Settings
-from app.db import Database, UTCDateTime, session_scope, utcnow
+from app.db import Database, UTCDateTime, session_scope, unclaimed, utcnow
 from app.outbox.models import OutboxEntry
 from app.questions.models import Question
 from search.documents import build_documents
@@ -103,7 +104,7 @@ def backlog(session: Session) -> int:
 
 def backoff_seconds(attempts: int, cap: float) -> float:
     """0.5 s after the first failed attempt, doubling, at most `cap`."""
-    return float(min(cap, FIRST_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)))
+    return backoff(FIRST_BACKOFF_SECONDS, attempts, cap)
 
 
 class OutboxRelay:
@@ -141,8 +142,7 @@ class OutboxRelay:
             ):
                 return None
         with session_scope(self.db) as session:
-            is_postgres = session.get_bind().dialect.name == "postgresql"
-            if is_postgres:
+            if session.get_bind().dialect.name == "postgresql":
                 session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_KEY)))
             now = utcnow()
             busy = select(OutboxEntry.question_id).where(
@@ -154,9 +154,7 @@ class OutboxRelay:
                 .order_by(OutboxEntry.id)
                 .limit(limit)
             )
-            if is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            rows = session.execute(query).all()
+            rows = session.execute(unclaimed(session, query)).all()
             if not rows:
                 return None
             lease = now + timedelta(seconds=self.settings.outbox_lease_seconds)

@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.audit.service import AuditContext
+from app.background import backoff
 from app.config import Settings
-from app.db import Database, session_scope, utcnow
+from app.db import Database, session_scope, unclaimed, utcnow
 from app.errors import Conflict, NotFound
 from app.notifications.models import (
     Channel,
@@ -167,9 +168,7 @@ def claim(db: Database, settings: Settings, channel: str, worker: str) -> list[i
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(settings.delivery_batch_size)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(session.execute(query).scalars())
+        ids = list(session.execute(unclaimed(session, query)).scalars())
         if ids:
             session.execute(
                 update(Delivery)
@@ -180,16 +179,6 @@ def claim(db: Database, settings: Settings, channel: str, worker: str) -> list[i
                 )
             )
     return ids
-
-
-def backoff(settings: Settings, attempts: int) -> float:
-    """Seconds before try number `attempts + 1`: doubling, up to the maximum."""
-    return float(
-        min(
-            settings.delivery_backoff_seconds * 2 ** max(attempts - 1, 0),
-            settings.delivery_max_backoff_seconds,
-        )
-    )
 
 
 def _attempt(delivery_id: int, at: datetime, outcome: Outcome, duration_ms: int) -> DeliveryAttempt:
@@ -238,7 +227,12 @@ def record(
                 if outcome.permanent or row.attempts >= settings.delivery_max_attempts:
                     row.status = DeliveryStatus.dead
                 else:
-                    row.next_attempt_at = now + timedelta(seconds=backoff(settings, row.attempts))
+                    wait = backoff(
+                        settings.delivery_backoff_seconds,
+                        row.attempts,
+                        settings.delivery_max_backoff_seconds,
+                    )
+                    row.next_attempt_at = now + timedelta(seconds=wait)
 
 
 # A channel's sender: given the claimed rows, yields (delivery id, outcome, duration)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.answers.models import Answer, ValidationState
 from app.config import Settings
-from app.db import Database, session_scope, utcnow
+from app.db import Database, session_scope, unclaimed, utcnow
 from app.notifications import deliveries, webhooks
 from app.notifications.models import (
     EXPERT_KINDS,
@@ -122,9 +122,7 @@ def fan_out_batch(db: Database, settings: Settings) -> int | None:
             .order_by(NotificationOutboxEntry.id)
             .limit(settings.notification_batch_size)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        entries = list(session.execute(query).scalars())
+        entries = list(session.execute(unclaimed(session, query)).scalars())
         if not entries:
             return None
         experts = _experts(session, (e.topic_id for e in entries if e.kind in EXPERT_KINDS))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.answers.models import Answer, ValidationState
 from app.config import Settings
-from app.db import Database, session_scope, utcnow
+from app.db import Database, session_scope, unclaimed, utcnow
 from app.notifications import deliveries
 from app.notifications.models import Channel, Frequency, Notification, NotificationKind
 from app.notifications.settings import email_frequencies
@@ -56,10 +56,8 @@ def plan_daily(db: Database, settings: Settings, now: datetime | None = None) ->
         query = (
             select(Notification.id, Notification.user_id).where(*waiting).order_by(Notification.id)
         )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
         by_user: dict[int, list[int]] = {}
-        for notification_id, user_id in session.execute(query):
+        for notification_id, user_id in session.execute(unclaimed(session, query)):
             by_user.setdefault(user_id, []).append(notification_id)
         deliveries.add(
             session,
