@@ -50,6 +50,9 @@ log = logging.getLogger("vouch.notifications")
 
 # -- planning ---------------------------------------------------------------------------
 
+# A person email can reach.
+HAS_ADDRESS = (User.email.is_not(None), User.email != "")
+
 
 def email_choices(
     session: Session, settings: Settings, user_ids: set[int], kinds: set[str]
@@ -59,9 +62,7 @@ def email_choices(
     if not settings.email_on or not user_ids:
         return {}
     reachable = set(
-        session.execute(
-            select(User.id).where(User.id.in_(user_ids), User.email.is_not(None), User.email != "")
-        ).scalars()
+        session.execute(select(User.id).where(User.id.in_(user_ids), *HAS_ADDRESS)).scalars()
     )
     return email_frequencies(session, reachable, kinds) if reachable else {}
 

@@ -1,6 +1,7 @@
 """What a notification says, in words: the same in the web interface's list, in an
 email and in a webhook's message."""
 
+from app.config import Settings
 from app.notifications.models import NotificationKind
 from app.notifications.service import Listed
 
@@ -54,4 +55,14 @@ def link(listed: Listed) -> str:
     n = listed.notification
     if n.question_id is None:
         return "/learning-needs"
-    return f"/questions/{n.question_id}" + (f"#answer-{n.answer_id}" if n.answer_id else "")
+    return thread_path(n.question_id, n.answer_id)
+
+
+def thread_path(question_id: int, answer_id: int | None = None) -> str:
+    """The thread's page, at the answer when there is one."""
+    return f"/questions/{question_id}" + (f"#answer-{answer_id}" if answer_id else "")
+
+
+def public(settings: Settings, path: str) -> str:
+    """`path` of the web interface as people open it from an email or a chat channel."""
+    return settings.public_url.rstrip("/") + path

@@ -28,6 +28,7 @@ from app.db import Database, session_scope, unclaimed, utcnow
 from app.notifications import deliveries, webhooks
 from app.notifications.models import (
     EXPERT_KINDS,
+    Frequency,
     Notification,
     NotificationKind,
     NotificationOutboxEntry,
@@ -171,7 +172,11 @@ def fan_out_batch(db: Database, settings: Settings) -> int | None:
                 "payload": entry.payload,
                 "created_at": entry.created_at,
                 "in_app": (user_id, entry.kind) not in muted,
-                "email_due": "daily" if by_email.get((user_id, entry.kind)) == "daily" else None,
+                "email_due": (
+                    Frequency.daily
+                    if by_email.get((user_id, entry.kind)) == Frequency.daily
+                    else None
+                ),
             }
             for entry, recipients in addressed
             for user_id in recipients
@@ -179,7 +184,8 @@ def fan_out_batch(db: Database, settings: Settings) -> int | None:
         if rows:
             added = _insert_ignoring_duplicates(session, rows)
             deliveries.add_emails(
-                session, [(n, u, k) for n, u, k in added if by_email.get((u, k)) == "immediately"]
+                session,
+                [(n, u, k) for n, u, k in added if by_email.get((u, k)) == Frequency.immediately],
             )
         webhooks.add_calls(session, settings, [e for e, _ in addressed if e.id not in dropped])
         session.execute(

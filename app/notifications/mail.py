@@ -51,10 +51,6 @@ def _when(at: datetime) -> str:
     return at.strftime("%d %b %Y, %H:%M UTC")
 
 
-def _url(settings: Settings, path: str) -> str:
-    return settings.public_url.rstrip("/") + path
-
-
 def message_id(settings: Settings, delivery: Delivery) -> str:
     """The same for every try of one delivery: a receiver sees a repeat as one."""
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "vouch.invalid"
@@ -80,7 +76,7 @@ def compose(
         why = f"You get this email for: {KIND_LABELS[NotificationKind(delivery.kind)]}."
     if len(subject) > 150:
         subject = subject[:149] + "…"
-    unsubscribe_url = _url(
+    unsubscribe_url = describe.public(
         settings, f"/unsubscribe/{unsubscribe.token(settings, user.id, delivery.kind)}"
     )
     values: dict[str, Any] = {
@@ -89,8 +85,8 @@ def compose(
         "items": items,
         "more": more,
         "why": why,
-        "list_url": _url(settings, "/notifications"),
-        "settings_url": _url(settings, "/notifications/settings"),
+        "list_url": describe.public(settings, "/notifications"),
+        "settings_url": describe.public(settings, "/notifications/settings"),
         "unsubscribe_url": unsubscribe_url,
     }
     msg = EmailMessage()
@@ -113,7 +109,7 @@ def _items(settings: Settings, delivery: Delivery, listed: list[service.Listed])
     return [
         Item(
             headline=describe.headline(one),
-            url=_url(settings, describe.link(one)),
+            url=describe.public(settings, describe.link(one)),
             topic=one.topic_name,
             at=_when(one.notification.created_at),
             details=describe.details(one),

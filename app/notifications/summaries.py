@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.answers.models import Answer, ValidationState
 from app.config import Settings
 from app.db import Database, session_scope, unclaimed, utcnow
-from app.notifications import deliveries
+from app.notifications import deliveries, describe
 from app.notifications.models import Channel, Frequency, Notification, NotificationKind
 from app.notifications.settings import email_frequencies
 from app.notifications.unsubscribe import SUMMARY
@@ -48,7 +48,7 @@ def plan_daily(db: Database, settings: Settings, now: datetime | None = None) ->
     """Gather what waits for a daily summary into one delivery per person; returns how
     many summaries were planned."""
     cutoff = last_summary_time(settings, now or utcnow())
-    waiting = (Notification.email_due == "daily", Notification.created_at < cutoff)
+    waiting = (Notification.email_due == Frequency.daily, Notification.created_at < cutoff)
     with db.session(write=False) as session:
         if session.execute(select(Notification.id).where(*waiting).limit(1)).first() is None:
             return 0
@@ -96,11 +96,10 @@ def _validated(session: Session, settings: Settings, start: datetime, end: datet
     )
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     rows = session.execute(base.order_by(Answer.validated_at.desc()).limit(DIGEST_ITEMS))
-    site = settings.public_url.rstrip("/")
     items = [
         {
             "headline": f"Endorsed in {topic}: {title}",
-            "url": f"{site}/questions/{question_id}#answer-{answer_id}",
+            "url": describe.public(settings, describe.thread_path(question_id, answer_id)),
             "topic": topic,
             "at": validated_at.strftime("%d %b %Y") if validated_at else "",
         }
@@ -123,9 +122,7 @@ def plan_digest(db: Database, settings: Settings, now: datetime | None = None) -
             return 0
         people = set(
             session.execute(
-                select(User.id).where(
-                    User.active.is_(True), User.email.is_not(None), User.email != ""
-                )
+                select(User.id).where(User.active.is_(True), *deliveries.HAS_ADDRESS)
             ).scalars()
         )
         wanted = email_frequencies(session, people, [NotificationKind.digest])

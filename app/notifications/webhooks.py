@@ -224,7 +224,7 @@ def add_calls(session: Session, settings: Settings, entries: list[NotificationOu
             topic.name,
             names.get(entry.actor_id),
         )
-        url = settings.public_url.rstrip("/") + describe.link(listed)
+        url = describe.public(settings, describe.link(listed))
         for webhook in hooks[entry.topic_id]:
             rows.append(
                 {
