@@ -124,8 +124,7 @@ def webhook_out(webhook: Webhook, topic: Topic) -> WebhookOut:
 
 @router.get("/webhooks", response_model=WebhookList, summary="The webhooks (admins)")
 def list_webhooks(session: SessionDep, _admin: Admin) -> WebhookList:
-    found = session.execute(webhooks.active(session).order_by(Webhook.id)).all()
-    return WebhookList(items=[webhook_out(w, t) for w, t in found])
+    return WebhookList(items=[webhook_out(w, t) for w, t in webhooks.listing(session)])
 
 
 @router.post(
@@ -146,7 +145,7 @@ def create_webhook(
 def delete_webhook(
     session: SessionDep, ctx: AuditCtx, _admin: Admin, webhook_id: ObjectId
 ) -> Response:
-    found = session.execute(webhooks.active(session).where(Webhook.id == webhook_id)).first()
+    found = webhooks.find(session, webhook_id)
     if found is None:
         raise NotFound(f"No webhook {webhook_id}.")
     webhooks.delete(session, ctx, *found)

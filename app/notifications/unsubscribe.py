@@ -59,19 +59,17 @@ def describe(what: str) -> str:
 def apply(session: Session, ctx: AuditContext, user: User, what: str) -> bool:
     """Turn that email off for `user` (audited as their own settings change); False when
     it was off already."""
+    by_email = {
+        s.kind: s.frequency for s in settings_of(session, user) if s.channel == Channel.email
+    }
     if what == SUMMARY:
-        kinds = [
-            s.kind
-            for s in settings_of(session, user)
-            if s.channel == Channel.email and s.frequency == Frequency.daily
-        ]
+        kinds = [kind for kind, frequency in by_email.items() if frequency == Frequency.daily]
     else:
         kinds = [NotificationKind(what)]
-    before = {(s.kind, s.channel): s.frequency for s in settings_of(session, user)}
     changes = [
-        (k, Channel.email, Frequency.never)
-        for k in kinds
-        if before.get((k, Channel.email)) != Frequency.never
+        (kind, Channel.email, Frequency.never)
+        for kind in kinds
+        if by_email.get(kind) != Frequency.never
     ]
     if not changes:
         return False

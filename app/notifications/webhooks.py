@@ -142,12 +142,22 @@ def delete(session: Session, ctx: AuditContext, webhook: Webhook, topic: Topic) 
     )
 
 
-def active(session: Session) -> Any:
-    return (
-        select(Webhook, Topic)
-        .join(Topic, Topic.id == Webhook.topic_id)
-        .where(Webhook.deleted_at.is_(None))
-    )
+_ACTIVE = (
+    select(Webhook, Topic)
+    .join(Topic, Topic.id == Webhook.topic_id)
+    .where(Webhook.deleted_at.is_(None))
+)
+
+
+def listing(session: Session) -> list[tuple[Webhook, Topic]]:
+    """The webhooks not removed, with their topics, oldest first."""
+    return [(w, t) for w, t in session.execute(_ACTIVE.order_by(Webhook.id))]
+
+
+def find(session: Session, webhook_id: int) -> tuple[Webhook, Topic] | None:
+    """A webhook not removed, with its topic; None for one removed or unknown."""
+    found = session.execute(_ACTIVE.where(Webhook.id == webhook_id)).first()
+    return None if found is None else (found[0], found[1])
 
 
 # -- the message -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from app.config import Settings
 from app.deps import SessionDep, SettingsDep
 from app.errors import AppError
 from app.notifications import deliveries, webhooks
-from app.notifications.models import DeliveryStatus, Webhook
+from app.notifications.models import DeliveryStatus
 from app.schemas import ObjectId
 from app.topics.models import Topic
 from app.web.forms import FormRefused, errors_of
@@ -30,7 +30,7 @@ def _context(
     session: Session, settings: Settings, values: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """Plain values (a refused form renders after the session rolled back)."""
-    hooks = session.execute(webhooks.active(session).order_by(Topic.name, Webhook.id)).all()
+    hooks = sorted(webhooks.listing(session), key=lambda found: found[1].name)  # stable: by id
     return {
         "webhooks": [
             {
@@ -105,7 +105,7 @@ def add_webhook(
 def remove_webhook(
     session: SessionDep, _admin: PageAdmin, ctx: PageAuditCtx, webhook_id: ObjectId
 ) -> Response:
-    found = session.execute(webhooks.active(session).where(Webhook.id == webhook_id)).first()
+    found = webhooks.find(session, webhook_id)
     if found is None:
         return redirect("/admin/notifications", "That webhook was already removed.")
     webhooks.delete(session, ctx, *found)
