@@ -58,6 +58,27 @@ def event_hash(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(fields)).hexdigest()
 
 
+def canonical_around_head(fields: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The canonical text of an event whose number and predecessor are not known yet,
+    in three pieces: the text is `before + prev_hash + between + str(seq) + after`.
+
+    So the database can finish it where the head is locked, in the statement that moves
+    the head, and hash exactly what `canonical_bytes` would (keys sorted: `prev_hash`
+    and `seq` sit between the other fields, a hash and a number need no escaping).
+    """
+    doc = {name: fields[name] for name in HASHED_FIELDS if name not in ("prev_hash", "seq")}
+    if isinstance(doc["occurred_at"], datetime):
+        doc["occurred_at"] = format_timestamp(doc["occurred_at"])
+
+    def members(keep: Callable[[str], bool]) -> str:
+        return canonical_json({k: v for k, v in doc.items() if keep(k)})[1:-1]
+
+    before = members(lambda k: k < "prev_hash")
+    between = members(lambda k: "prev_hash" < k < "seq")
+    after = members(lambda k: k > "seq")
+    return f'{{{before},"prev_hash":"', f'",{between},"seq":', f",{after}}}"
+
+
 @dataclass
 class VerifyReport:
     """What a verification found; `first_bad_seq` is None when the chain holds.

@@ -55,10 +55,16 @@ class AuditEvent(Base):
 
 
 class AuditHead(Base):
-    """The single row holding the chain's head; locking it serialises appends."""
+    """The single row holding the chain's head; locking it serialises appends.
+
+    `prev_hash` is the hash the last event appended on PostgreSQL was chained to: the
+    append moves the head and reads it back in one statement (`app/audit/service.py`).
+    Nothing verifies against it; the events carry their own `prev_hash`.
+    """
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))

@@ -5,13 +5,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, func, insert, select, update
+from sqlalchemy import Engine, Table, Text, bindparam, func, insert, literal, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from app.audit import reading
 from app.audit.actions import ACTIONS
-from app.audit.chain import VerifyReport, event_hash, verify_events
+from app.audit.chain import VerifyReport, canonical_around_head, event_hash, verify_events
 from app.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from app.db import utcnow
 
@@ -59,12 +60,9 @@ class Event:
             raise ValueError(f"unknown audit action {self.action!r}")
 
 
-def _fields(
-    ctx: AuditContext, event: Event, seq: int, prev_hash: str, at: datetime
-) -> dict[str, Any]:
-    """The stored columns of `event` as number `seq` after `prev_hash`, with its hash."""
-    fields: dict[str, Any] = {
-        "seq": seq,
+def _columns(ctx: AuditContext, event: Event, at: datetime) -> dict[str, Any]:
+    """The stored columns of `event` but its place in the chain (number, hashes)."""
+    return {
         "occurred_at": at,
         "actor_id": ctx.actor.id,
         "actor_username": ctx.actor.username,
@@ -77,8 +75,14 @@ def _fields(
         "client_ip": ctx.client_ip,
         "user_agent": ctx.user_agent,
         "payload": event.payload or {},
-        "prev_hash": prev_hash,
     }
+
+
+def _fields(
+    ctx: AuditContext, event: Event, seq: int, prev_hash: str, at: datetime
+) -> dict[str, Any]:
+    """The stored columns of `event` as number `seq` after `prev_hash`, with its hash."""
+    fields = {"seq": seq, **_columns(ctx, event, at), "prev_hash": prev_hash}
     fields["hash"] = event_hash(fields)
     return fields
 
@@ -144,14 +148,19 @@ def _append_pending(session: Session) -> None:
 
 
 def _append(session: Session, ctx: AuditContext, event: Event, at: datetime) -> AuditEvent:
+    if session.get_bind().dialect.name == "postgresql":
+        columns = _columns(ctx, event, at)
+        before, between, after = canonical_around_head({**columns, "prev_hash": "", "seq": 0})
+        params = {f"event_{name}": value for name, value in columns.items()}
+        seq, prev_hash, hash_ = session.execute(
+            _APPEND_PG, {**params, "before": before, "between": between, "after": after}
+        ).one()
+        return AuditEvent(seq=seq, **columns, prev_hash=prev_hash, hash=hash_)
     seq, prev_hash = session.execute(_MOVE_HEAD).one()
     fields = _fields(ctx, event, seq, prev_hash, at)
     params = {f"event_{name}": value for name, value in fields.items()}
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_APPEND_PG, params)
-    else:
-        session.execute(_APPEND, params)
-        session.execute(_SET_HEAD_HASH, params)
+    session.execute(_APPEND, params)
+    session.execute(_SET_HEAD_HASH, params)
     return AuditEvent(**fields)
 
 
@@ -180,8 +189,47 @@ _MOVE_HEAD_BY = (
 )
 _APPEND = insert(_EVENTS).values({c: bindparam(f"event_{c.name}", type_=c.type) for c in _EVENTS.c})
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == HEAD_ROW_ID).values(hash=bindparam("event_hash"))
-# On PostgreSQL the event rides in a CTE of the head's update: one round trip.
-_APPEND_PG = _SET_HEAD_HASH.add_cte(_APPEND.cte("event"))
+
+# On PostgreSQL one statement appends an event, holding the head's lock for no more than
+# itself and the commit behind it: it moves the head, finishes the event's canonical text
+# with the head's number and hash (`canonical_around_head`), hashes it with PostgreSQL's
+# sha256() and inserts the event. The UPDATE's expressions see the head as it is once its
+# lock is granted (READ COMMITTED re-reads a row it waited for), so concurrent appends
+# chain one after another; verification hashes the stored event in Python, as ever.
+_HEAD_TEXT = (
+    bindparam("before", type_=Text)
+    + _HEAD.c.hash
+    + bindparam("between", type_=Text)
+    + sql_cast(_HEAD.c.seq + 1, Text)
+    + bindparam("after", type_=Text)
+)
+_MOVED_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ROW_ID)
+    .values(
+        seq=_HEAD.c.seq + 1,
+        prev_hash=_HEAD.c.hash,
+        hash=func.encode(func.sha256(func.convert_to(_HEAD_TEXT, literal("UTF8"))), "hex"),
+    )
+    .returning(_HEAD.c.seq, _HEAD.c.prev_hash, _HEAD.c.hash)
+    .cte("head")
+)
+_CHAIN_COLUMNS = ("seq", "prev_hash", "hash")
+_APPEND_PG = (
+    insert(_EVENTS)
+    .from_select(
+        [c.name for c in _EVENTS.c],
+        select(
+            *(
+                _MOVED_HEAD.c[c.name]
+                if c.name in _CHAIN_COLUMNS
+                else bindparam(f"event_{c.name}", type_=c.type)
+                for c in _EVENTS.c
+            )
+        ),
+    )
+    .returning(*(_EVENTS.c[name] for name in _CHAIN_COLUMNS))
+)
 
 
 def read_head(session: Session) -> tuple[int, str]:

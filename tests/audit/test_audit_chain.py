@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from app.audit import chain as chain_module
 from app.audit import service as audit
 from app.audit.models import AuditEvent
 from app.audit.service import Actor, AuditContext, Event, verify_chain
@@ -155,3 +156,44 @@ def test_an_unknown_action_is_refused_before_anything_is_written(db: Database) -
     with session_scope(db) as session, pytest.raises(ValueError, match="unknown audit action"):
         audit.record_many(session, AuditContext(), [Event("import.batch"), Event("nonsense")])
     assert events(db) == []
+
+
+AWKWARD = [
+    {"text": 'quotes " and \\ backslashes', "lines": "one\ntwo\tthree"},
+    {"é": "café, naïve, Zürich", "emoji": "🛡️✅", "cjk": "保险索赔"},
+    {"control": "\u0001\u001f", "nested": {"z": [1, 2.5, None, True], "a": {}}},
+    {},
+]
+
+
+@pytest.mark.parametrize("payload", AWKWARD)
+def test_the_stored_hash_is_the_hash_of_the_stored_event(db: Database, payload: dict) -> None:
+    # On PostgreSQL the database finishes and hashes the event's canonical text (one
+    # statement at the head); verification hashes it again in Python: they must agree
+    # to the byte, whatever the event holds.
+    ctx = AuditContext(
+        actor=Actor(7, "ärne.o'neil", ("rep", "expert")),
+        request_id="req-é",
+        client_ip="2001:db8::1",
+        user_agent='Mozilla/5.0 "quoted" \\ ünïcode',
+    )
+    for target in ("t-1", None):
+        with session_scope(db) as session:
+            audit.record(session, ctx, "import.batch", target_id=target, payload=payload)
+    chain = events(db)
+    for stored in chain:
+        fields = {name: getattr(stored, name) for name in chain_module.HASHED_FIELDS}
+        assert stored.hash == chain_module.event_hash(fields)
+    assert chain[-1].payload == payload and chain[-1].prev_hash == chain[-2].hash
+    with db.session(write=False) as session:
+        assert verify_chain(session).ok
+
+
+@pytest.mark.parametrize("payload", AWKWARD)
+def test_the_canonical_text_around_the_head_is_the_canonical_text(payload: dict) -> None:
+    fields = {name: None for name in chain_module.HASHED_FIELDS}
+    fields |= {"seq": 12345, "prev_hash": "ab" * 32, "payload": payload, "action": "x"}
+    fields["occurred_at"] = "2026-12-02T02:30:00.000001Z"
+    before, between, after = chain_module.canonical_around_head(fields)
+    text = before + fields["prev_hash"] + between + str(fields["seq"]) + after
+    assert text.encode() == chain_module.canonical_bytes(fields)
