@@ -5,7 +5,6 @@ import json
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from app import migrate as migrations
 from app.audit import commands as audit_commands
@@ -59,16 +58,9 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Run the HTTP API (docs at /docs)."""
-    settings = get_settings()
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-    )
+    from app import serving
+
+    serving.serve(host, port, workers, get_settings().log_level.lower())
 
 
 @app.command()

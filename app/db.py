@@ -66,7 +66,10 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """
     sa_url = make_url(url)
     if sa_url.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
+        # No ping per checkout: it is a round trip on every request. A connection found
+        # dead (the server restarted) fails its request with a 503 and takes the pool's
+        # older connections with it, so the next requests run on new ones.
+        kwargs.setdefault("pool_pre_ping", False)
         return create_engine(url, **kwargs)
 
     database = sa_url.database

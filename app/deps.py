@@ -1,9 +1,11 @@
 """Request-scoped dependencies: settings, the session, the current user and roles."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -31,27 +33,43 @@ def get_database(request: Request) -> Database:
     return db
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's one session: it commits once when the handler succeeds.
 
     An `AppError` marked `keep_changes` (a failed login) still commits what the
     handler recorded; every other error rolls everything back.
+
+    `async`: making a session does no I/O, so only its end (the commit or rollback, which
+    do) takes a trip to the thread pool; the handler and its other dependencies use it
+    from there, one at a time.
     """
-    db = get_database(request)
-    with db.session(write=request.method not in SAFE_METHODS) as session:
+    session = get_database(request).session(write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+    except AppError as exc:
+        await _finish(session, commit=exc.keep_changes)
+        raise
+    except BaseException:
+        await _finish(session, commit=False)
+        raise
+    else:
+        await _finish(session, commit=True)
+
+
+async def _finish(session: Session, *, commit: bool) -> None:
+    def finish() -> None:
         try:
-            yield session
-        except AppError as exc:
-            if exc.keep_changes:
+            if commit:
                 session.commit()
             else:
                 session.rollback()
-            raise
-        except BaseException:
-            session.rollback()
-            raise
-        else:
-            session.commit()
+        finally:
+            session.close()
+
+    # Shielded: a request cancelled meanwhile (its client gone) still ends its
+    # transaction and returns the connection to the pool.
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(finish)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -51,6 +51,7 @@ import httpx
 import psycopg
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import make_url
 
 from app.audit.models import AuditEvent
 from app.audit.service import verify_chain
@@ -211,7 +212,8 @@ class Cpu:
             seen[int(entry.name)] = (int(fields[1]), name, int(fields[11]) + int(fields[12]))
         return seen
 
-    def _by_whom(self) -> Counter[str]:
+    def _ticks(self) -> dict[int, tuple[str, float]]:
+        """Each process's CPU ticks so far, under whom it counts."""
         processes = self._processes()
         api = {self.server_pid}
         grew = True
@@ -219,26 +221,29 @@ class Cpu:
             more = {pid for pid, (ppid, _, _) in processes.items() if ppid in api} - api
             api |= more
             grew = bool(more)
-        spent: Counter[str] = Counter()
-        for pid, (_, name, ticks) in processes.items():
+        ticks: dict[int, tuple[str, float]] = {}
+        for pid, (_, name, spent) in processes.items():
             if pid in api:
-                spent["API"] += ticks
+                ticks[pid] = ("API", spent)
             elif name == "postgres":
-                spent["PostgreSQL"] += ticks
+                ticks[pid] = ("PostgreSQL", spent)
             elif pid == os.getpid():
-                spent["load generator"] += ticks
+                ticks[pid] = ("load generator", spent)
             else:
-                spent["other"] += ticks
-        return spent
+                ticks[pid] = ("other", spent)
+        return ticks
 
     def __enter__(self) -> "Cpu":
-        self._start = self._by_whom()
+        self._start = self._ticks()
         self._began = time.monotonic()
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.spent = self._by_whom()
-        self.spent.subtract(self._start)
+        # A process that ended meanwhile took its ticks with it: only those still here
+        # count, from zero when they started meanwhile.
+        self.spent: Counter[str] = Counter()
+        for pid, (whom, ticks) in self._ticks().items():
+            self.spent[whom] += ticks - self._start.get(pid, (whom, 0.0))[1]
         self.wall = time.monotonic() - self._began
 
     def line(self, requests: int) -> str:
@@ -298,6 +303,9 @@ def seed(db: Database, threads: int) -> int:
         for username, roles, topics in (
             ("reviewer", ["expert"], TOPICS),
             ("voter", ["rep"], []),
+            # pgbench's replays review and vote as these, on targets of their own.
+            ("replayer-reviewer", ["expert"], TOPICS),
+            ("replayer-voter", ["rep"], []),
         ):
             create_user(
                 session,
@@ -387,6 +395,150 @@ def show_statements(url: str, thread_count: int, answer_count: int) -> None:
             for line in sent:
                 print(f"    {line}")
     db.dispose()
+
+
+# -- the database's limit: pgbench replaying one request's statements ---------------------
+
+REPLAY_CLIENTS_EACH = 250  # transactions per pgbench client: 16 x 250 distinct targets
+
+
+@dataclass
+class Captured:
+    """One statement a request sent: its SQL and parameters as the driver got them, and
+    the `id` it returned, if it inserted one row."""
+
+    statement: str
+    parameters: dict[str, Any]
+    returned_id: int | None = None
+
+
+def capture(url: str, write: Write, who: str, target: int) -> list[Captured]:
+    """The statements one `write` to `target` sends through the app, as `who`, in this
+    process, after the same write on the six targets below it."""
+    settings = Settings(
+        database_url=url,
+        search_worker_in_process=False,
+        notification_worker_in_process=False,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    db = Database(url)
+    sent: list[Captured] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _before(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        many = parameters if isinstance(parameters, list | tuple) else [parameters or {}]
+        sent.extend(Captured(statement, dict(each)) for each in many)  # executemany: each
+
+    @event.listens_for(db.engine, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, *args: Any) -> None:
+        names = [c.name for c in cursor.description or []]
+        inserted = sent[-1].statement.lstrip().upper().startswith("INSERT")
+        if inserted and "id" in names and cursor.rowcount == 1:
+            sent[-1].returned_id = int(cursor.fetchone()[names.index("id")])
+            cursor.scroll(0, mode="absolute")  # the app reads the row as if untouched
+
+    with TestClient(create_app(settings, db), base_url="http://bench/api/v1") as client:
+        token = client.post("/auth/token", json={"username": who, "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        for before in range(1, 7):  # the same thread's and others': a reviewer's first
+            path, body = write.request(target - before)  # review in a topic is not typical
+            client.post(path, json=body, headers=headers)
+        sent.clear()
+        path, body = write.request(target)
+        response = client.post(path, json=body, headers=headers)
+        if response.status_code != write.ok:
+            raise RuntimeError(f"{write.name} to capture answered {response.status_code}")
+    db.dispose()
+    return sent
+
+
+def pgbench_script(
+    sent: list[Captured], libpq: str, variables: dict[int, str], header: list[str]
+) -> str:
+    """`sent` as a pgbench script, in one transaction: each parameter rendered as a
+    literal by psycopg, except the values in `variables` (the target's ids) and the ids
+    earlier statements returned, which become pgbench variables (`\\gset`)."""
+    lines = [*header, "BEGIN;"]
+    flows = dict(variables)
+    with psycopg.connect(libpq) as conn:
+        cursor = psycopg.ClientCursor(conn)
+        for n, captured in enumerate(sent):
+            params = {
+                k: f"\x01{flows[v]}\x01" if isinstance(v, int) and v in flows else v
+                for k, v in captured.parameters.items()
+            }
+            sql = cursor.mogrify(captured.statement, params)
+            for name in flows.values():
+                sql = sql.replace(f"'\x01{name}\x01'", f":{name}")
+            sql = " ".join(sql.split())
+            if captured.returned_id is None:
+                lines.append(f"{sql};")
+            else:
+                flows[captured.returned_id] = f"r{n}_id"
+                lines.append(f"{sql} \\gset r{n}_")
+    return "\n".join([*lines, "COMMIT;", ""])
+
+
+def replay(
+    url: str, write: Write, who: str, answers: int, threads: int
+) -> tuple[float, float, int]:
+    """pgbench at concurrency 16 replaying the statements of one `write` by `who`, each
+    transaction on a target of its own; returns (transactions/s, average latency ms, the
+    number of statements)."""
+    on_answer = "/answers/{id}" in write.name
+    top = answers if on_answer else threads
+    target = top  # captured on the last target; the replay's stay below its warm-ups
+    if who.startswith("replayer") and top - 7 <= CONCURRENCY * (REPLAY_CLIENTS_EACH + 1):
+        raise SystemExit(f"pgbench's replay needs more than {CONCURRENCY * 260} targets")
+    sent = capture(url, write, who, target)
+    variables = {target: "target"}
+    header = [
+        "\\set n :n + 1",
+        f"\\set target 1 + (:client_id + {CONCURRENCY} * :n) % {top - 1}",
+    ]
+    if on_answer:  # the seeded threads have three answers each: 1-3 on 1, 4-6 on 2 ...
+        variables[(target - 1) // 3 + 1] = "question"
+        header.append("\\set question 1 + (:target - 1) / 3")
+    parts = make_url(url)
+    libpq = f"postgresql://{parts.username}@{parts.host}:{parts.port}/{parts.database}"
+    script = pgbench_script(sent, libpq, variables, header)
+    pgbench = (
+        Path(
+            subprocess.run(
+                ["pg_config", "--bindir"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
+        / "pgbench"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "request.sql"
+        path.write_text(script)
+        out = subprocess.run(
+            [
+                str(pgbench),
+                "-n",
+                "-c",
+                str(CONCURRENCY),
+                "-j",
+                "2",
+                "-t",
+                str(REPLAY_CLIENTS_EACH),
+                "-D",
+                "n=0",
+                "-f",
+                str(path),
+                libpq,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if out.returncode != 0 or "tps = " not in out.stdout:
+        print(script)
+        raise RuntimeError(f"pgbench failed: {out.stdout[-800:]} {out.stderr[-800:]}")
+    tps = float(out.stdout.split("tps = ", 1)[1].split()[0])
+    latency = float(out.stdout.split("latency average = ", 1)[1].split()[0])
+    return tps, latency, len(sent)
 
 
 # -- profile ------------------------------------------------------------------------------
@@ -484,6 +636,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="the writes whose name contains this")
     parser.add_argument("--keep-profile", default="", help="copy py-spy's stacks to this file")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument("--no-replay", action="store_true", help="no pgbench replay")
     args = parser.parse_args()
 
     print(f"command: python -m bench.write_bench {' '.join(sys.argv[1:])}".rstrip())
@@ -530,7 +683,12 @@ def main() -> None:
                     per = args.profile / len(chosen)
                     for write in chosen:
                         drive(
-                            api, tokens[write.who], write, targets[write.name], per, args.concurrency
+                            api,
+                            tokens[write.who],
+                            write,
+                            targets[write.name],
+                            per,
+                            args.concurrency,
                         )
                     spy.join()
                     if args.keep_profile:
@@ -564,6 +722,13 @@ def main() -> None:
                             client.get(f"{api}{path}", headers=headers)
                             fixed[path].append((time.perf_counter() - began) * 1000)
         after, actions_after = counts(db), audit_actions(db)
+        limits: dict[str, tuple[float, float, int]] = {}
+        if results and not args.no_replay:
+            for write in chosen:
+                who = {"reviewer": "replayer-reviewer", "voter": "replayer-voter"}
+                limits[write.name] = replay(
+                    url, write, who.get(write.who, write.who), answers, args.threads
+                )
         with db.session(write=False) as session:
             report = verify_chain(session)
         db.dispose()
@@ -581,6 +746,22 @@ def main() -> None:
                 f"| {r.name} | {r.rate:.1f} | {statistics.median(r.latencies):.1f} | "
                 f"{p95(r.latencies):.1f} | {errors} |"
             )
+        if limits:
+            print(
+                f"\nthe database's limit: pgbench at concurrency {CONCURRENCY} replaying the "
+                f"statements of one request, each transaction on its own target "
+                f"({CONCURRENCY} x {REPLAY_CLIENTS_EACH}), same database:"
+            )
+            print(
+                "| write | statements | pgbench tps | latency ms | API requests/s | API / pgbench |"
+            )
+            print("| --- | --- | --- | --- | --- | --- |")
+            for r in results:
+                tps, latency, statements = limits[r.name]
+                print(
+                    f"| {r.name} | {statements} | {tps:.0f} | {latency:.1f} | {r.rate:.1f} | "
+                    f"{r.rate / tps:.2f} |"
+                )
         print("\nwhat the database's sessions were doing (sampled every 5 ms, busy ones):")
         for name, line in waited.items():
             print(f"  {name}: {line}")

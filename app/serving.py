@@ -1,0 +1,99 @@
+"""`vouch serve`: the API on one process, or on several that each listen for themselves.
+
+With several processes sharing one listening socket (uvicorn's `--workers`), whichever
+process wakes first accepts every connection waiting: a client that opens its
+connections together (a load balancer, a benchmark's 16) lands them all on one process,
+and the others stay idle. Here each process opens its own socket on the same port with
+`SO_REUSEPORT`, and the kernel spreads new connections between them.
+"""
+
+import logging
+import multiprocessing
+import signal
+import socket
+import time
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import uvicorn
+
+APP = "app.main:create_app"
+log = logging.getLogger("vouch.serve")
+
+
+def _config(host: str, port: int, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        APP, factory=True, host=host, port=port, log_level=log_level, proxy_headers=True
+    )
+
+
+def _own_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _serve_one(host: str, port: int, log_level: str) -> None:
+    """One worker process: its own socket on the shared port, and uvicorn on it (which
+    shuts down gracefully on SIGTERM or SIGINT)."""
+    uvicorn.Server(_config(host, port, log_level)).run(sockets=[_own_socket(host, port)])
+
+
+def serve(host: str, port: int, workers: int, log_level: str) -> None:
+    if workers > 1 and hasattr(socket, "SO_REUSEPORT"):
+        _supervise(host, port, workers, log_level)
+        return
+    # One process; or, where the system lacks SO_REUSEPORT, uvicorn's own workers.
+    uvicorn.run(
+        APP,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        proxy_headers=True,
+    )
+
+
+def _supervise(host: str, port: int, workers: int, log_level: str) -> None:
+    """Start `workers` processes, start again any that dies, and stop them all on SIGTERM
+    or SIGINT."""
+    logging.basicConfig(level=log_level.upper())
+    _own_socket(host, port).close()  # the port is free (or this fails now, clearly)
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def start() -> BaseProcess:
+        process = context.Process(target=_serve_one, args=(host, port, log_level))
+        process.start()
+        return process
+
+    processes = [start() for _ in range(workers)]
+    log.info("serving on http://%s:%d with %d processes", host, port, workers)
+    while not stopping:
+        time.sleep(0.5)
+        for n, process in enumerate(processes):
+            if not stopping and not process.is_alive():
+                log.warning(
+                    "worker process %s ended (%s); starting another", process.pid, process.exitcode
+                )
+                processes[n] = start()
+    for process in processes:
+        if process.is_alive() and process.pid is not None:
+            process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+    deadline = time.monotonic() + 30
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()
