@@ -1,0 +1,142 @@
+"""`vouch serve --workers 2`: both processes take connections, one that dies is started
+again, and SIGTERM stops them all."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.config import Settings
+from tests.support.live_server import free_port
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads connections from /proc"
+)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _workers(pid: int) -> list[int]:
+    """The server's worker processes: the children that are not multiprocessing's
+    resource tracker."""
+    return [
+        child
+        for child in _children(pid)
+        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+def _established(pid: int, port: int) -> int:
+    """How many established TCP connections process `pid` holds on local `port`."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "01" and fields[9] in inodes:
+                count += 1
+    return count
+
+
+@pytest.fixture
+def served(settings: Settings) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")},
+        "VOUCH_DATABASE_URL": settings.database_url,
+        "VOUCH_MEILI_URL": "http://127.0.0.1:9",
+        "VOUCH_SEARCH_WORKER_IN_PROCESS": "false",
+        "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "false",
+        "VOUCH_LOG_LEVEL": "WARNING",
+    }
+    vouch = Path(sys.executable).parent / "vouch"
+    process = subprocess.Popen(
+        [str(vouch), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: _healthy(port), "the API to start")
+        _wait_for(lambda: len(_workers(process.pid)) == 2, "two worker processes")
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/v1/healthz", timeout=2).is_success
+    except httpx.HTTPError:
+        return False
+
+
+def _wait_for(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_connections_opened_together_are_spread_over_both_processes(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    process, port = served
+    request = b"GET /api/v1/healthz HTTP/1.1\r\nHost: test\r\n\r\n"
+    connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(32)]
+    try:
+        for connection in connections:
+            connection.sendall(request)
+        for connection in connections:
+            assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+        held = {pid: _established(pid, port) for pid in _workers(process.pid)}
+        assert sum(held.values()) == 32
+        # Hashed by the kernel: both take a share (all 32 on one: 2 in 4 billion).
+        assert all(n > 0 for n in held.values()), held
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_a_worker_that_dies_is_started_again_and_sigterm_stops_all(
+    served: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    process, port = served
+    first, second = _workers(process.pid)
+    os.kill(first, signal.SIGKILL)
+    _wait_for(lambda: first not in _workers(process.pid), "the dead worker to be reaped")
+    _wait_for(lambda: len(_workers(process.pid)) == 2, "a worker to replace it")
+    assert second in _workers(process.pid)
+    _wait_for(lambda: _healthy(port), "the API to answer")
+    workers = _workers(process.pid)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
