@@ -11,7 +11,7 @@ from app.answers.schemas import (
 )
 from app.deps import AuditCtx, Contributor, CurrentUser, SessionDep
 from app.pagination import CursorParam, Page, PageSize, next_cursor
-from app.questions.service import get_question
+from app.questions.service import get_question_ref
 from app.schemas import ObjectId
 
 router = APIRouter(tags=["answers"])
@@ -30,7 +30,7 @@ def answer(
     question_id: ObjectId,
     body: AnswerCreate,
 ) -> AnswerOut:
-    question = get_question(session, question_id)
+    question = get_question_ref(session, question_id)
     return AnswerOut.model_validate(service.create_answer(session, ctx, user, question, body))
 
 

@@ -1,10 +1,11 @@
 """Answering, editing, deleting and voting on answers."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.answers.models import Answer, AnswerRevision, ValidationState, Vote
 from app.answers.schemas import AnswerCreate, AnswerUpdate
@@ -17,7 +18,7 @@ from app.notifications.service import News, notify_many
 from app.outbox.service import enqueue_thread, enqueue_threads
 from app.pagination import decode_cursor
 from app.questions.models import Question
-from app.questions.service import check_may_edit
+from app.questions.service import QuestionRef, check_may_edit
 from app.reviews.service import after_answer_change
 from app.users.models import User
 
@@ -57,7 +58,7 @@ def _keep_revisions(
 
 
 def create_answer(
-    session: Session, ctx: AuditContext, author: User, question: Question, data: AnswerCreate
+    session: Session, ctx: AuditContext, author: User, question: QuestionRef, data: AnswerCreate
 ) -> Answer:
     answer = Answer(
         question_id=question.id, topic_id=question.topic_id, author=author, body=data.body
@@ -169,6 +170,15 @@ def may_vote(voter: User, author_id: int) -> bool:
     return voter.id != author_id
 
 
+_ANSWERS = cast(Table, Answer.__table__)
+_ADD_TO_SCORE = (
+    update(_ANSWERS)
+    .where(_ANSWERS.c.id == bindparam("answer_id"))
+    .values(score=_ANSWERS.c.score + bindparam("delta"))
+    .returning(_ANSWERS.c.score)
+)
+
+
 def cast_vote(session: Session, ctx: AuditContext, voter: User, answer: Answer, value: int) -> int:
     """Record or replace the voter's vote; returns the answer's new score."""
     if not may_vote(voter, answer.author_id):
@@ -179,11 +189,11 @@ def cast_vote(session: Session, ctx: AuditContext, voter: User, answer: Answer, 
         session.add(Vote(answer_id=answer.id, user_id=voter.id, value=value))
     else:
         vote.value, vote.updated_at = value, utcnow()
-    # Adjusted in SQL so two voters at once cannot lose each other's change.
+    # Adjusted in SQL so two voters at once cannot lose each other's change; the new
+    # score read back by the same statement.
     delta = value - (previous or 0)
-    session.execute(update(Answer).where(Answer.id == answer.id).values(score=Answer.score + delta))
-    session.flush()
-    session.refresh(answer, ["score"])
+    score = session.execute(_ADD_TO_SCORE, {"answer_id": answer.id, "delta": delta}).scalar_one()
+    set_committed_value(answer, "score", score)
     enqueue_thread(session, answer.question_id)
     audit.record(
         session,

@@ -166,6 +166,10 @@ def _append(session: Session, ctx: AuditContext, event: Event, at: datetime) -> 
 
 @orm_event.listens_for(Session, "before_commit")
 def _append_at_commit(session: Session) -> None:
+    if session.info.get(PENDING):
+        # The commit flushes only after this hook: what is still pending goes first, so
+        # that the head is the transaction's last statement.
+        session.flush()
     _append_pending(session)
 
 

@@ -1,7 +1,7 @@
 """Asking, editing, deleting and listing questions."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session, joinedload
@@ -129,6 +129,28 @@ _LIVE_QUESTION = (
     )
     .where(Question.id == bindparam("question_id"), Question.deleted_at.is_(None))
 )
+
+
+class QuestionRef(Protocol):
+    """What answering a question needs of it: which it is, its topic, who asked."""
+
+    id: int
+    topic_id: int
+    author_id: int
+
+
+_LIVE_QUESTION_REF = select(Question.id, Question.topic_id, Question.author_id).where(
+    Question.id == bindparam("question_id"), Question.deleted_at.is_(None)
+)
+
+
+def get_question_ref(session: Session, question_id: int) -> QuestionRef:
+    """`get_question`'s check and the three columns answering needs, without loading the
+    question, its topic, author and tags: the answer endpoint's lookup."""
+    row = session.execute(_LIVE_QUESTION_REF, {"question_id": question_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"No question with id {question_id}.")
+    return cast(QuestionRef, row)
 
 
 def get_question(session: Session, question_id: int) -> Question:
