@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, Executable, MetaData, Row, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -160,6 +161,14 @@ class Database:
 
 
 Query = TypeVar("Query", bound=GenerativeSelect)
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """An INSERT of the session's own dialect, for its `ON CONFLICT` clauses (PostgreSQL
+    and SQLite both have them)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def unclaimed(session: Session, query: Query) -> Query:

@@ -88,8 +88,9 @@ def p95(samples: list[float]) -> float:
 # -- data -----------------------------------------------------------------------------
 
 
-def load(db: Database, count: int, answers_per_thread: int) -> int:
-    """Users, topics, then `count` threads in bulk; returns the bench user's id."""
+def load(db: Database, count: int, answers_per_thread: int, authors: int = 1) -> int:
+    """Users, topics, then `count` threads in bulk, asked by the bench user and answered
+    in turn by it and `authors - 1` reps; returns the bench user's id."""
     with session_scope(db) as session:
         for slug in TOPICS:
             create_topic(session, SETUP, TopicCreate(slug=slug, name=slug.title()))
@@ -105,6 +106,19 @@ def load(db: Database, count: int, answers_per_thread: int) -> int:
             ),
         )
         user_id = user.id
+        author_ids = [user_id] + [
+            create_user(
+                session,
+                SETUP,
+                UserCreate(
+                    username=f"author-{n}",
+                    display_name=f"Author {n}",
+                    password=PASSWORD,
+                    roles=["rep"],
+                ),
+            ).id
+            for n in range(2, authors + 1)
+        ]
     rng = random.Random(3)
     start = datetime.now(UTC) - timedelta(days=365)
     questions: list[dict[str, Any]] = []
@@ -153,7 +167,7 @@ def load(db: Database, count: int, answers_per_thread: int) -> int:
                     "id": answer_id,
                     "question_id": question_id,
                     "topic_id": topic_id,
-                    "author_id": user_id,
+                    "author_id": author_ids[answer_id % len(author_ids)],
                     "body": answer_body,
                     "state": state,
                     "correction": answer_body[::-1][:200] if state == "corrected" else None,

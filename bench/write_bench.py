@@ -66,6 +66,7 @@ from bench.common import api_server, postgres
 from bench.search_bench import PASSWORD, SETUP, TOPICS, http_client, load, p95
 
 CONCURRENCY = 16
+AUTHORS = 200  # the answers' authors: a review moves its author's reputation
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
@@ -298,7 +299,7 @@ class Waits:
 def seed(db: Database, threads: int) -> int:
     """Threads of three answers, by `bench`; the reviewer and the voter. Returns the
     number of answers."""
-    load(db, threads, 3)
+    load(db, threads, 3, AUTHORS)
     with session_scope(db) as session:
         for username, roles, topics in (
             ("reviewer", ["expert"], TOPICS),

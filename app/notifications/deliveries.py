@@ -26,14 +26,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.audit.service import AuditContext
 from app.background import backoff
 from app.config import Settings
-from app.db import Database, session_scope, unclaimed, utcnow
+from app.db import Database, dialect_insert, session_scope, unclaimed, utcnow
 from app.errors import Conflict, NotFound
 from app.notifications.models import (
     Channel,
@@ -72,11 +71,11 @@ def add(session: Session, rows: list[dict[str, Any]]) -> int:
     were new."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Delivery)
     now = utcnow()
     added = session.execute(
-        statement.on_conflict_do_nothing(index_elements=["key"]).returning(Delivery.id),
+        dialect_insert(session, Delivery)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Delivery.id),
         [
             {
                 "status": DeliveryStatus.pending,

@@ -19,12 +19,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.answers.models import Answer, ValidationState
 from app.config import Settings
-from app.db import Database, session_scope, unclaimed, utcnow
+from app.db import Database, dialect_insert, session_scope, unclaimed, utcnow
 from app.notifications import deliveries, webhooks
 from app.notifications.models import (
     EXPERT_KINDS,
@@ -98,10 +97,8 @@ def _insert_ignoring_duplicates(
     session: Session, rows: list[dict[str, Any]]
 ) -> list[tuple[int, int, str]]:
     """Inserts the rows not there yet; returns (id, user, kind) of those it inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     added = session.execute(
-        insert(Notification)
+        dialect_insert(session, Notification)
         .on_conflict_do_nothing()
         .returning(Notification.id, Notification.user_id, Notification.kind),
         rows,

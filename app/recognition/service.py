@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.util import identity_key
 
 from app.answers.models import Answer
+from app.db import dialect_insert
 from app.questions.models import Question
 from app.recognition.models import ReputationEvent, TopicReputation
 from app.reviews.state import VALIDATED_STATES
@@ -44,11 +45,6 @@ _ADD_REPUTATION = (
     .where(_USERS.c.id == bindparam("user"))
     .values(reputation=_USERS.c.reputation + bindparam("points"))
 )
-_ADD_TOPIC_REPUTATION = (
-    update(_TOPICS)
-    .where(_TOPICS.c.user_id == bindparam("user"), _TOPICS.c.topic_id == bindparam("topic"))
-    .values(points=_TOPICS.c.points + bindparam("points"))
-)
 
 
 def award_many(session: Session, awards: list[Award], now: datetime) -> None:
@@ -72,29 +68,24 @@ def award_many(session: Session, awards: list[Award], now: datetime) -> None:
     for a in awards:
         overall[a.user_id] += POINTS[a.reason]
         in_topic[(a.user_id, a.topic_id)] += POINTS[a.reason]
-    existing: set[tuple[int, int]] = {
-        (user, topic)
-        for user, topic in session.execute(
-            select(TopicReputation.user_id, TopicReputation.topic_id).where(
-                TopicReputation.user_id.in_(overall),
-                TopicReputation.topic_id.in_({topic for _, topic in in_topic}),
-            )
-        )
-    }
+    # Rows taken in one order (users, then (user, topic) pairs, sorted) by every
+    # transaction: two reviews that pay the same two people cannot deadlock.
     session.execute(
-        _ADD_REPUTATION, [{"user": user, "points": points} for user, points in overall.items()]
+        _ADD_REPUTATION,
+        [{"user": user, "points": points} for user, points in sorted(overall.items())],
     )
-    moved = [
-        {"user": user, "topic": topic, "points": points}
-        for (user, topic), points in in_topic.items()
-        if (user, topic) in existing
-    ]
-    if moved:
-        session.execute(_ADD_TOPIC_REPUTATION, moved)
-    session.add_all(
-        TopicReputation(user_id=user, topic_id=topic, points=points)
-        for (user, topic), points in in_topic.items()
-        if (user, topic) not in existing
+    # Added to, or started: one statement, and no lost start when two transactions pay
+    # the same person in a topic for the first time at once.
+    start = dialect_insert(session, _TOPICS)
+    session.execute(
+        start.on_conflict_do_update(
+            index_elements=[_TOPICS.c.user_id, _TOPICS.c.topic_id],
+            set_={"points": _TOPICS.c.points + start.excluded.points},
+        ),
+        [
+            {"user_id": user, "topic_id": topic, "points": points}
+            for (user, topic), points in sorted(in_topic.items())
+        ],
     )
     # The totals moved in the database: users loaded in this session read them again.
     for user in overall:
