@@ -14,7 +14,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.live_server import free_port  # noqa: E402
+from tests.support.live_server import free_port, listening_sockets  # noqa: E402
 from tests.support.postgres import EphemeralPostgres  # noqa: E402
 
 
@@ -64,6 +64,12 @@ def api_server(database_url: str, workers: int = 1, **env: str) -> Iterator[str]
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("the API did not start")
+            time.sleep(0.1)
+        # Every process listening (each on its own socket), so that connections opened
+        # from now on are spread over all of them.
+        while workers > 1 and listening_sockets(port) < workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{workers} API processes did not all start listening")
             time.sleep(0.1)
         yield base
     finally:

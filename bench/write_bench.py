@@ -57,16 +57,27 @@ from app.audit.models import AuditEvent
 from app.audit.service import verify_chain
 from app.auth.passwords import configure
 from app.config import Settings
-from app.db import Database, session_scope
+from app.db import Database, session_scope, utcnow
 from app.main import create_app
 from app.migrate import upgrade
+from app.notifications.models import NotificationOutboxEntry
+from app.outbox.models import OutboxEntry
 from app.users.schemas import UserCreate
 from app.users.service import create_user
 from bench.common import api_server, postgres
 from bench.search_bench import PASSWORD, SETUP, TOPICS, http_client, load, p95
+from search.client import make_client
+from search.local_server import LocalMeilisearch
+from search.reindex import reindex
 
 CONCURRENCY = 16
 AUTHORS = 200  # the answers' authors: a review moves its author's reputation
+# Who sends each write: sixteen reviewers, one per client.
+PEOPLE = {
+    "bench": ["bench"],
+    "reviewer": [f"reviewer-{n}" for n in range(1, CONCURRENCY + 1)],
+    "voter": ["voter"],
+}
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
@@ -139,9 +150,15 @@ async def _exchange(
 
 
 def drive(
-    api: str, token: str, write: Write, targets: list[int], seconds: float, concurrency: int
+    api: str,
+    tokens: list[str],
+    write: Write,
+    targets: list[int],
+    seconds: float,
+    concurrency: int,
 ) -> Result:
-    """`concurrency` clients, each on its own kept-alive connection, for `seconds`.
+    """`concurrency` clients, each on its own kept-alive connection and with the next of
+    `tokens` (as many people), for `seconds`.
 
     The load generator shares the machine's two cores with the API and PostgreSQL, so it
     is lean: one event loop, requests written as bytes, responses read by their length
@@ -149,13 +166,13 @@ def drive(
     the API did)."""
     url = httpx.URL(api)
     prefix = url.path.rstrip("/")
-    auth = f"Authorization: Bearer {token}\r\n"
 
-    def request_bytes(n: int) -> bytes:
+    def request_bytes(n: int, token: str) -> bytes:
         path, body = write.request(n)
         payload = json.dumps(body).encode()
         return (
-            f"POST {prefix}{path} HTTP/1.1\r\nHost: {url.host}\r\n{auth}"
+            f"POST {prefix}{path} HTTP/1.1\r\nHost: {url.host}\r\n"
+            f"Authorization: Bearer {token}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
         ).encode() + payload
 
@@ -167,7 +184,7 @@ def drive(
         n = offset
         try:
             while time.monotonic() < deadline:
-                request = request_bytes(targets[n % len(targets)])
+                request = request_bytes(targets[n % len(targets)], tokens[offset % len(tokens)])
                 began = time.perf_counter()
                 status = await _exchange(reader, writer, request)
                 elapsed = (time.perf_counter() - began) * 1000
@@ -244,7 +261,7 @@ class Cpu:
         # count, from zero when they started meanwhile.
         self.spent: Counter[str] = Counter()
         for pid, (whom, ticks) in self._ticks().items():
-            self.spent[whom] += ticks - self._start.get(pid, (whom, 0.0))[1]
+            self.spent[whom] += int(ticks - self._start.get(pid, (whom, 0))[1])
         self.wall = time.monotonic() - self._began
 
     def line(self, requests: int) -> str:
@@ -260,8 +277,9 @@ class Waits:
     for the API's next statement (idle in transaction: the API's own time while its
     transaction, and any lock it took, stays open)."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url.replace("postgresql+psycopg://", "postgresql://")
+    def __init__(self, url: str | None) -> None:
+        """`url` None (SQLite): nothing to sample."""
+        self.url = (url or "").replace("postgresql+psycopg://", "postgresql://")
         self.seen: Counter[str] = Counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -284,12 +302,14 @@ class Waits:
                 time.sleep(0.005)
 
     def __enter__(self) -> "Waits":
-        self._thread.start()
+        if self.url:
+            self._thread.start()
         return self
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
-        self._thread.join()
+        if self.url:
+            self._thread.join()
 
     def line(self) -> str:
         total = sum(self.seen.values()) or 1
@@ -302,10 +322,12 @@ def seed(db: Database, threads: int) -> int:
     load(db, threads, 3, AUTHORS)
     with session_scope(db) as session:
         for username, roles, topics in (
-            ("reviewer", ["expert"], TOPICS),
+            # Sixteen experts review at once (one reviewing alone waits on their own
+            # reputation's row), one rep votes; pgbench's replays review and vote as the
+            # `replayer-` ones, on targets of their own.
+            *((f"reviewer-{n}", ["expert"], TOPICS) for n in range(1, CONCURRENCY + 1)),
             ("voter", ["rep"], []),
-            # pgbench's replays review and vote as these, on targets of their own.
-            ("replayer-reviewer", ["expert"], TOPICS),
+            *((f"replayer-reviewer-{n}", ["expert"], TOPICS) for n in range(1, CONCURRENCY + 1)),
             ("replayer-voter", ["rep"], []),
         ):
             create_user(
@@ -345,7 +367,7 @@ def show_statements(url: str, thread_count: int, answer_count: int) -> None:
         database_url=url,
         search_worker_in_process=False,
         notification_worker_in_process=False,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     db = Database(url)
     sent: list[str] = []
@@ -371,8 +393,9 @@ def show_statements(url: str, thread_count: int, answer_count: int) -> None:
             who: client.post("/auth/token", json={"username": who, "password": PASSWORD}).json()[
                 "access_token"
             ]
-            for who in ("bench", "reviewer", "voter")
+            for who in ("bench", "reviewer-1", "voter")
         }
+        tokens["reviewer"] = tokens["reviewer-1"]
         rng = random.Random(1)
         kinds: list[tuple[str, Callable[[int], httpx.Response]]] = []
         for write in WRITES:
@@ -383,14 +406,17 @@ def show_statements(url: str, thread_count: int, answer_count: int) -> None:
                 path, body = write.request(n)
                 return client.post(path, json=body, headers=headers)
 
-            kinds.append((write.name, lambda _n, call=call, top=top: call(rng.randint(1, top))))
+            def random_call(_n: int, call: Callable[[int], Any] = call, top: int = top) -> Any:
+                return call(rng.randint(1, top))
+
+            kinds.append((write.name, random_call))
         me = {"Authorization": f"Bearer {tokens['bench']}"}
         kinds.append(("GET /me", lambda _n: client.get("/me", headers=me)))
-        for name, call in kinds:
+        for name, kind in kinds:
             for n in range(3):
-                call(n)  # warm: statement caches, the connection pool
+                kind(n)  # warm: statement caches, the connection pool
             sent.clear()
-            response = call(0)
+            response = kind(0)
             statements = [s for s in sent if s not in ("BEGIN", "COMMIT", "ROLLBACK")]
             print(f"\n{name} -> {response.status_code}: {len(statements)} statements")
             for line in sent:
@@ -420,7 +446,7 @@ def capture(url: str, write: Write, who: str, target: int) -> list[Captured]:
         database_url=url,
         search_worker_in_process=False,
         notification_worker_in_process=False,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     db = Database(url)
     sent: list[Captured] = []
@@ -453,6 +479,12 @@ def capture(url: str, write: Write, who: str, target: int) -> list[Captured]:
     return sent
 
 
+def _user_id(url: str, username: str) -> int:
+    with Database(url).session(write=False) as session:
+        query = text("SELECT id FROM users WHERE username = :name")
+        return int(session.execute(query, {"name": username}).scalar_one())
+
+
 def pgbench_script(
     sent: list[Captured], libpq: str, variables: dict[int, str], header: list[str]
 ) -> str:
@@ -480,26 +512,35 @@ def pgbench_script(
     return "\n".join([*lines, "COMMIT;", ""])
 
 
-def replay(
-    url: str, write: Write, who: str, answers: int, threads: int
-) -> tuple[float, float, int]:
-    """pgbench at concurrency 16 replaying the statements of one `write` by `who`, each
-    transaction on a target of its own; returns (transactions/s, average latency ms, the
-    number of statements)."""
+def replay(url: str, write: Write, answers: int, threads: int) -> tuple[float, float, int]:
+    """pgbench at concurrency 16 replaying the statements of one `write`, each
+    transaction on a target of its own (a review or a vote can be made once per answer
+    and person: the replay's are by the `replayer-` people, each client reviewing as its
+    own one); returns (transactions/s, average latency ms, the number of statements)."""
     on_answer = "/answers/{id}" in write.name
     top = answers if on_answer else threads
+    who = {"reviewer": "replayer-reviewer-1", "voter": "replayer-voter"}.get(write.who, "bench")
     target = top  # captured on the last target; the replay's stay below its warm-ups
-    if who.startswith("replayer") and top - 7 <= CONCURRENCY * (REPLAY_CLIENTS_EACH + 1):
+    if who != "bench" and top - 7 <= CONCURRENCY * (REPLAY_CLIENTS_EACH + 1):
         raise SystemExit(f"pgbench's replay needs more than {CONCURRENCY * 260} targets")
     sent = capture(url, write, who, target)
-    variables = {target: "target"}
+    named = [(target, "target")]
     header = [
         "\\set n :n + 1",
         f"\\set target 1 + (:client_id + {CONCURRENCY} * :n) % {top - 1}",
     ]
     if on_answer:  # the seeded threads have three answers each: 1-3 on 1, 4-6 on 2 ...
-        variables[(target - 1) // 3 + 1] = "question"
+        named.append(((target - 1) // 3 + 1, "question"))
         header.append("\\set question 1 + (:target - 1) / 3")
+    if write.who == "reviewer":  # made one after another: their ids follow each other
+        first = _user_id(url, who)
+        if _user_id(url, f"replayer-reviewer-{CONCURRENCY}") != first + CONCURRENCY - 1:
+            raise SystemExit("the replayer reviewers' ids do not follow each other")
+        named.append((first, "reviewer"))
+        header.append(f"\\set reviewer {first} + :client_id % {CONCURRENCY}")
+    variables = dict(named)
+    if len(variables) != len(named):  # one number for two ids: it could not tell them apart
+        raise SystemExit(f"the replay's ids collide: {named}")
     parts = make_url(url)
     libpq = f"postgresql://{parts.username}@{parts.host}:{parts.port}/{parts.database}"
     script = pgbench_script(sent, libpq, variables, header)
@@ -608,13 +649,23 @@ def top_frames(collapsed: Path, limit: int = 25) -> None:
 
 
 @contextmanager
-def serving(url: str, workers: int) -> Iterator[tuple[str, int]]:
-    """The API with both workers stopped; yields (base URL, server pid)."""
-    env = {
-        "VOUCH_SEARCH_WORKER_IN_PROCESS": "false",
-        "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "false",
-        "VOUCH_MEILI_URL": "http://127.0.0.1:9",  # no search: nothing reads it in a write
-    }
+def serving(url: str, workers: int, meili: Any = None) -> Iterator[tuple[str, int]]:
+    """The API; with `meili` (a running Meilisearch) the search and notification workers
+    run in its processes and drain their outboxes while the writes go on, otherwise both
+    are stopped. Yields (base URL, server pid)."""
+    if meili is None:
+        env = {
+            "VOUCH_SEARCH_WORKER_IN_PROCESS": "false",
+            "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "false",
+            "VOUCH_MEILI_URL": "http://127.0.0.1:9",  # no search: nothing reads it in a write
+        }
+    else:
+        env = {
+            "VOUCH_SEARCH_WORKER_IN_PROCESS": "true",
+            "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "true",
+            "VOUCH_MEILI_URL": meili.url,
+            "VOUCH_MEILI_KEY": meili.master_key,
+        }
     with api_server(url, workers, **env) as base:
         out = subprocess.run(
             ["pgrep", "-f", f"vouch serve --port {base.rsplit(':', 1)[1].split('/')[0]}"],
@@ -625,32 +676,94 @@ def serving(url: str, workers: int) -> Iterator[tuple[str, int]]:
         yield base, int(out[0]) if out else 0
 
 
+@contextmanager
+def database(args: argparse.Namespace) -> Iterator[str]:
+    """The run's database URL: a private PostgreSQL, or with `--sqlite` a SQLite file."""
+    if args.sqlite:
+        with tempfile.TemporaryDirectory(prefix="vouch-write-bench-") as tmp:
+            yield f"sqlite:///{tmp}/vouch.db"
+    else:
+        with postgres(durable=not args.no_durable) as url:
+            yield url
+
+
+@contextmanager
+def search_engine(args: argparse.Namespace, url: str) -> Iterator[Any]:
+    """With `--draining`: a private Meilisearch holding the seeded threads."""
+    if not args.draining:
+        yield None
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="vouch-write-bench-meili-") as tmp,
+        LocalMeilisearch(Path(tmp) / "meili") as meili,
+    ):
+        settings = Settings(
+            database_url=url,
+            meili_url=meili.url,
+            meili_key=meili.master_key,
+            _env_file=None,
+        )
+        db = Database(url)
+        reindex(db, settings, make_client(settings, timeout=60), lambda *_: None, batch_size=2000)
+        db.dispose()
+        yield meili
+
+
+DRAINED = "search outbox 0 rows due, notification outbox 0"
+
+
+def backlog(db: Database) -> str:
+    """What the workers have still to do (rows due now; re-indexes scheduled for later,
+    as an endorsement going stale, are not due)."""
+    now = utcnow()
+    with db.session(write=False) as session:
+        search = session.execute(
+            select(func.count()).where(OutboxEntry.available_at <= now)
+        ).scalar_one()
+        news = session.execute(
+            select(func.count()).where(
+                NotificationOutboxEntry.done_at.is_(None),
+                NotificationOutboxEntry.available_at <= now,
+            )
+        ).scalar_one()
+    return f"search outbox {search} rows due, notification outbox {news}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=1500)
     parser.add_argument("--seconds", type=float, default=10.0, help="per write")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--no-durable", action="store_true", help="fsync and sync commit off")
+    parser.add_argument("--sqlite", action="store_true", help="SQLite, 8 writers at once")
+    parser.add_argument(
+        "--draining", action="store_true", help="search and notification workers running"
+    )
     parser.add_argument("--statements", action="store_true", help="print one request's SQL")
     parser.add_argument("--profile", type=float, default=0, help="seconds of py-spy sampling")
     parser.add_argument("--skip-load", action="store_true", help="only --statements/--profile")
     parser.add_argument("--only", default="", help="the writes whose name contains this")
     parser.add_argument("--keep-profile", default="", help="copy py-spy's stacks to this file")
-    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument("--concurrency", type=int, default=0, help="16; 8 on SQLite")
     parser.add_argument("--no-replay", action="store_true", help="no pgbench replay")
     args = parser.parse_args()
+    concurrency = args.concurrency or (8 if args.sqlite else CONCURRENCY)
+    on_postgres = not args.sqlite
 
     print(f"command: python -m bench.write_bench {' '.join(sys.argv[1:])}".rstrip())
     print(f"machine: {os.cpu_count()} cores; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    durable = not args.no_durable
     configure(1, 64)
-    with postgres(durable=durable) as url:
+    with database(args) as url:
         upgrade(url)
         db = Database(url)
-        with db.session(write=False) as session:
-            fsync = session.execute(text("SHOW fsync")).scalar_one()
-            sync = session.execute(text("SHOW synchronous_commit")).scalar_one()
-        print(f"PostgreSQL: fsync={fsync}, synchronous_commit={sync}")
+        if on_postgres:
+            with db.session(write=False) as session:
+                fsync = session.execute(text("SHOW fsync")).scalar_one()
+                sync = session.execute(text("SHOW synchronous_commit")).scalar_one()
+            where = f"PostgreSQL fsync={fsync}, synchronous_commit={sync}"
+        else:
+            where = "SQLite (WAL, synchronous=NORMAL)"
+        print(f"database: {where}")
         answers = seed(db, args.threads)
         print(f"seeded {args.threads} threads, {answers} answers")
         if args.statements:
@@ -663,19 +776,27 @@ def main() -> None:
             ]
             for w in WRITES
         }
-        before, actions_before = counts(db), audit_actions(db)
+        chosen = [w for w in WRITES if not args.only or args.only in w.name]
         results: list[Result] = []
         fixed: dict[str, list[float]] = {}
         waited: dict[str, str] = {}
         spent: dict[str, str] = {}
-        with serving(url, args.web_workers) as (api, pid):
+        with (
+            search_engine(args, url) as meili,
+            serving(url, args.web_workers, meili) as (
+                api,
+                pid,
+            ),
+        ):
             tokens = {
-                who: httpx.post(
-                    f"{api}/auth/token", json={"username": who, "password": PASSWORD}
-                ).json()["access_token"]
-                for who in ("bench", "reviewer", "voter")
+                who: [
+                    httpx.post(
+                        f"{api}/auth/token", json={"username": name, "password": PASSWORD}
+                    ).json()["access_token"]
+                    for name in names
+                ]
+                for who, names in PEOPLE.items()
             }
-            chosen = [w for w in WRITES if not args.only or args.only in w.name]
             if args.profile:
                 with tempfile.TemporaryDirectory() as tmp:
                     out = Path(tmp) / "stacks.txt"
@@ -683,23 +804,16 @@ def main() -> None:
                     spy.start()
                     per = args.profile / len(chosen)
                     for write in chosen:
-                        drive(
-                            api,
-                            tokens[write.who],
-                            write,
-                            targets[write.name],
-                            per,
-                            args.concurrency,
-                        )
+                        drive(api, tokens[write.who], write, targets[write.name], per, concurrency)
                     spy.join()
                     if args.keep_profile:
                         shutil.copy(out, args.keep_profile)
                     print(f"(profiled the API's processes, server pid {pid})")
                     top_frames(out)
-                before, actions_before = counts(db), audit_actions(db)
+            before, actions_before = counts(db), audit_actions(db)
             if not args.skip_load:
                 for write in chosen:
-                    with Waits(url) as waits, Cpu(pid) as cpu:
+                    with Waits(url if on_postgres else None) as waits, Cpu(pid) as cpu:
                         results.append(
                             drive(
                                 api,
@@ -707,12 +821,12 @@ def main() -> None:
                                 write,
                                 targets[write.name],
                                 args.seconds,
-                                args.concurrency,
+                                concurrency,
                             )
                         )
                     waited[write.name] = waits.line()
                     spent[write.name] = cpu.line(len(results[-1].latencies))
-                me = {"Authorization": f"Bearer {tokens['bench']}"}
+                me = {"Authorization": f"Bearer {tokens['bench'][0]}"}
                 with http_client() as client:
                     for path, headers in (("/healthz", {}), ("/me", me)):
                         for _ in range(50):
@@ -722,22 +836,26 @@ def main() -> None:
                             began = time.perf_counter()
                             client.get(f"{api}{path}", headers=headers)
                             fixed[path].append((time.perf_counter() - began) * 1000)
+            if meili is not None and results:
+                print(f"at the end of the writes: {backlog(db)}")
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline and backlog(db) != DRAINED:
+                    time.sleep(1)
+                print(f"{time.monotonic() - deadline + 120:.0f} s later: {backlog(db)}")
         after, actions_after = counts(db), audit_actions(db)
         limits: dict[str, tuple[float, float, int]] = {}
-        if results and not args.no_replay:
+        if results and on_postgres and not args.no_replay:
             for write in chosen:
-                who = {"reviewer": "replayer-reviewer", "voter": "replayer-voter"}
-                limits[write.name] = replay(
-                    url, write, who.get(write.who, write.who), answers, args.threads
-                )
+                limits[write.name] = replay(url, write, answers, args.threads)
         with db.session(write=False) as session:
             report = verify_chain(session)
         db.dispose()
 
     if results:
+        workers = "draining" if args.draining else "stopped"
         print(
-            f"\nwrites at concurrency {CONCURRENCY}, {args.web_workers} API processes, "
-            f"search and notification workers stopped, PostgreSQL fsync={fsync}:"
+            f"\nwrites at concurrency {concurrency}, {args.web_workers} API processes, "
+            f"search and notification workers {workers}, {where}:"
         )
         print("| write | requests/s | median ms | p95 ms | errors |")
         print("| --- | --- | --- | --- | --- |")
@@ -763,9 +881,10 @@ def main() -> None:
                     f"| {r.name} | {statements} | {tps:.0f} | {latency:.1f} | {r.rate:.1f} | "
                     f"{r.rate / tps:.2f} |"
                 )
-        print("\nwhat the database's sessions were doing (sampled every 5 ms, busy ones):")
-        for name, line in waited.items():
-            print(f"  {name}: {line}")
+        if on_postgres:
+            print("\nwhat the database's sessions were doing (sampled every 5 ms, busy ones):")
+            for name, line in waited.items():
+                print(f"  {name}: {line}")
         print("\nwho spent the CPU (2xx requests only counted):")
         for name, line in spent.items():
             print(f"  {name}: {line}")
@@ -780,7 +899,8 @@ def main() -> None:
             f"{made['POST /answers/{id}/reviews']} -> +{grown['reviews']} rows, "
             f"{events.get('review.create', 0)} review.create; votes "
             f"{made['POST /answers/{id}/votes']} -> {events.get('vote.cast', 0)} vote.cast; "
-            f"search outbox +{grown['search_outbox']}; audit events +{grown['audit_events']}"
+            f"search outbox rows +{grown['search_outbox']} (the worker deletes what it sent); "
+            f"audit events +{grown['audit_events']}"
         )
         h, m = fixed["/healthz"], fixed["/me"]
         print(

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from tests.support.live_server import free_port
+from tests.support.live_server import free_port, listening_sockets
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads connections from /proc"
@@ -83,7 +83,7 @@ def served(settings: Settings) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     )
     try:
         _wait_for(lambda: _healthy(port), "the API to start")
-        _wait_for(lambda: len(_workers(process.pid)) == 2, "two worker processes")
+        _wait_for(lambda: listening_sockets(port) == 2, "both workers to listen")
         yield process, port
     finally:
         if process.poll() is None:
@@ -134,6 +134,7 @@ def test_a_worker_that_dies_is_started_again_and_sigterm_stops_all(
     os.kill(first, signal.SIGKILL)
     _wait_for(lambda: first not in _workers(process.pid), "the dead worker to be reaped")
     _wait_for(lambda: len(_workers(process.pid)) == 2, "a worker to replace it")
+    _wait_for(lambda: listening_sockets(port) == 2, "the new worker to listen")
     assert second in _workers(process.pid)
     _wait_for(lambda: _healthy(port), "the API to answer")
     workers = _workers(process.pid)
