@@ -21,10 +21,13 @@ APP = "app.main:create_app"
 log = logging.getLogger("vouch.serve")
 
 
+# How the API is served, by one process or several: the app from its factory, and the
+# client's address from a proxy's X-Forwarded-For.
+OPTIONS: dict[str, Any] = {"factory": True, "proxy_headers": True}
+
+
 def _config(host: str, port: int, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(
-        APP, factory=True, host=host, port=port, log_level=log_level, proxy_headers=True
-    )
+    return uvicorn.Config(APP, host=host, port=port, log_level=log_level, **OPTIONS)
 
 
 def _own_socket(host: str, port: int) -> socket.socket:
@@ -47,22 +50,21 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
         _supervise(host, port, workers, log_level)
         return
     # One process; or, where the system lacks SO_REUSEPORT, uvicorn's own workers.
-    uvicorn.run(
-        APP,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        proxy_headers=True,
-    )
+    uvicorn.run(APP, host=host, port=port, workers=workers, log_level=log_level, **OPTIONS)
 
 
 def _supervise(host: str, port: int, workers: int, log_level: str) -> None:
     """Start `workers` processes, start again any that dies, and stop them all on SIGTERM
     or SIGINT."""
     logging.basicConfig(level=log_level.upper())
-    _own_socket(host, port).close()  # the port is free (or this fails now, clearly)
+    # The port is free, or this fails now, clearly: a socket without SO_REUSEPORT cannot
+    # join another server's group of sockets (its processes would share our connections).
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(f"error: cannot listen on {host}:{port}: {exc.strerror}") from exc
     context = multiprocessing.get_context("spawn")
     stopping = False
 

@@ -361,15 +361,20 @@ def audit_actions(db: Database) -> Counter[str]:
 # -- statements of one request ------------------------------------------------------------
 
 
-def show_statements(url: str, thread_count: int, answer_count: int) -> None:
-    """Each write once, in this process: the statements it sends, one per line."""
+def _in_process(url: str) -> tuple[Settings, Database]:
+    """The app's settings and database for running it in this process, workers off."""
     settings = Settings(
         database_url=url,
         search_worker_in_process=False,
         notification_worker_in_process=False,
         _env_file=None,
     )
-    db = Database(url)
+    return settings, Database(url)
+
+
+def show_statements(url: str, thread_count: int, answer_count: int) -> None:
+    """Each write once, in this process: the statements it sends, one per line."""
+    settings, db = _in_process(url)
     sent: list[str] = []
 
     @event.listens_for(db.engine, "before_cursor_execute")
@@ -442,13 +447,7 @@ class Captured:
 def capture(url: str, write: Write, who: str, target: int) -> list[Captured]:
     """The statements one `write` to `target` sends through the app, as `who`, in this
     process, after the same write on the six targets below it."""
-    settings = Settings(
-        database_url=url,
-        search_worker_in_process=False,
-        notification_worker_in_process=False,
-        _env_file=None,
-    )
-    db = Database(url)
+    settings, db = _in_process(url)
     sent: list[Captured] = []
 
     @event.listens_for(db.engine, "before_cursor_execute")

@@ -141,3 +141,22 @@ def test_a_worker_that_dies_is_started_again_and_sigterm_stops_all(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def test_a_second_server_on_the_same_port_fails_instead_of_sharing_it(
+    served: tuple[subprocess.Popen[bytes], int], settings: Settings
+) -> None:
+    _, port = served
+    vouch = Path(sys.executable).parent / "vouch"
+    env = {**os.environ, "VOUCH_DATABASE_URL": settings.database_url}
+    second = subprocess.run(
+        [str(vouch), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+    )
+    assert second.returncode != 0
+    assert b"cannot listen on" in second.stderr and b"Address already in use" in second.stderr
+    assert b"Traceback" not in second.stderr
+    assert listening_sockets(port) == 2

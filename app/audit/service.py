@@ -112,7 +112,7 @@ def record_many(session: Session, ctx: AuditContext, events: list[Event]) -> Non
     for the rest of the request (the service's remaining work, the response). A
     transaction that rolls back appends nothing. Three statements however many events:
     the head moves by their number, they are inserted together, the head takes the
-    last one's hash (one event: two statements on PostgreSQL).
+    last one's hash (one event on PostgreSQL: one statement, which hashes it there).
     """
     if events:
         at = utcnow()
@@ -150,7 +150,7 @@ def _append_pending(session: Session) -> None:
 def _append(session: Session, ctx: AuditContext, event: Event, at: datetime) -> AuditEvent:
     if session.get_bind().dialect.name == "postgresql":
         columns = _columns(ctx, event, at)
-        before, between, after = canonical_around_head({**columns, "prev_hash": "", "seq": 0})
+        before, between, after = canonical_around_head(columns)
         params = {f"event_{name}": value for name, value in columns.items()}
         seq, prev_hash, hash_ = session.execute(
             _APPEND_PG, {**params, "before": before, "between": between, "after": after}
