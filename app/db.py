@@ -69,8 +69,10 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     if sa_url.get_backend_name() != "sqlite":
         # No ping per checkout: it is a round trip on every request. A connection found
         # dead (the server restarted) fails its request with a 503 and takes the pool's
-        # older connections with it, so the next requests run on new ones.
+        # older connections with it, so the next requests run on new ones. Connections
+        # are renewed after half an hour, before a firewall forgets an idle one.
         kwargs.setdefault("pool_pre_ping", False)
+        kwargs.setdefault("pool_recycle", 1800)
         return create_engine(url, **kwargs)
 
     database = sa_url.database
@@ -137,6 +139,8 @@ class Database:
             else create_db_engine(url, **_read_only(engine_kwargs))
         )
         self.read_sessions = sessionmaker(self._reader, expire_on_commit=False)
+        # Whether read sessions run outside transactions (PostgreSQL's autocommit pool).
+        self.reads_autocommit = self._reader is not self.engine
 
     def session(self, *, write: bool = True) -> Session:
         return (self.write_sessions if write else self.read_sessions)()

@@ -43,20 +43,25 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     do) takes a trip to the thread pool; the handler and its other dependencies use it
     from there, one at a time.
     """
-    session = get_database(request).session(write=request.method not in SAFE_METHODS)
+    db = get_database(request)
+    write = request.method not in SAFE_METHODS
+    session = db.session(write=write)
+    # A read session on PostgreSQL has no transaction to end (its connections are in
+    # autocommit): its end does no I/O, and needs no trip to the thread pool.
+    blocking = write or not db.reads_autocommit
     try:
         yield session
     except AppError as exc:
-        await _finish(session, commit=exc.keep_changes)
+        await _finish(session, commit=exc.keep_changes, blocking=blocking)
         raise
     except BaseException:
-        await _finish(session, commit=False)
+        await _finish(session, commit=False, blocking=blocking)
         raise
     else:
-        await _finish(session, commit=True)
+        await _finish(session, commit=True, blocking=blocking)
 
 
-async def _finish(session: Session, *, commit: bool) -> None:
+async def _finish(session: Session, *, commit: bool, blocking: bool) -> None:
     def finish() -> None:
         try:
             if commit:
@@ -66,6 +71,9 @@ async def _finish(session: Session, *, commit: bool) -> None:
         finally:
             session.close()
 
+    if not blocking:
+        finish()
+        return
     # Shielded: a request cancelled meanwhile (its client gone) still ends its
     # transaction and returns the connection to the pool.
     with anyio.CancelScope(shield=True):
