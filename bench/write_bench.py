@@ -1,27 +1,38 @@
-"""The write path: the four writes at concurrency 16, what one of them sends to the
-database, and where its time goes.
+"""The write path: the four writes at concurrency 16, the database's own limit for
+them, what one of them sends to the database, and where its time goes.
 
     .venv/bin/python -m bench.write_bench [--threads 1500] [--seconds 10] [--web-workers 2]
-        [--no-durable] [--statements] [--profile SECONDS]
+        [--sqlite | --no-durable] [--draining] [--no-replay] [--only NAME]
+        [--statements] [--profile SECONDS [--keep-profile FILE]] [--skip-load]
 
 A private PostgreSQL at its default durability (fsync and synchronous commit on; the
-other benchmarks turn them off; `--no-durable` here too), `--threads` threads of three
-answers from the search benchmark's loader, a reviewer who is an expert of every topic
-and a voter. Then:
+other benchmarks turn them off; `--no-durable` here too), or with `--sqlite` a SQLite
+file and 8 writers. `--threads` threads of three answers (the search benchmark's
+loader), answered by 200 authors; sixteen reviewers (experts of every topic), a voter,
+and the people pgbench's replays write as. Then:
 
 - `--statements`: in this process, through the app (`create_app` under a test client,
   so no HTTP), each write once after a warm-up, printing every SQL statement it sends
   (the round trips) and the transaction's boundaries.
-- the writes: `vouch serve --workers N` (the search and notification workers stopped),
-  each of `POST /questions`, `POST /questions/{id}/answers`, `POST /answers/{id}/reviews`
-  and `POST /answers/{id}/votes` for `--seconds` at concurrency 16 on random targets,
-  printing requests/s, median and p95; and the fixed cost of a request: `GET /me` (the
+- the writes: `vouch serve --workers N`, the search and notification workers stopped
+  (or with `--draining` running in its processes against a private Meilisearch, their
+  backlog printed at the end), each of `POST /questions`, `POST /questions/{id}/answers`,
+  `POST /answers/{id}/reviews` (each client a reviewer of its own) and
+  `POST /answers/{id}/votes` for `--seconds` at concurrency 16 on random targets, from
+  a lean load generator (one event loop). Prints requests/s, median and p95, what
+  PostgreSQL's sessions waited for, and who spent the CPU per request (the API,
+  PostgreSQL, the load generator); then the fixed cost of a request, `GET /me` (the
   token check, the session) beside `GET /healthz` (no token, no database), at
   concurrency 1.
-- `--profile SECONDS`: the same write load for that long while py-spy samples one API
-  process; prints the frames with the most samples (own time and with their callees).
-- after the load: every 201 counted against the rows, audit events and outbox rows it
-  must have written, and the audit chain verified.
+- the database's limit (PostgreSQL, unless `--no-replay`): pgbench at concurrency 16
+  replaying the very statements one request of each write sends, each transaction on a
+  target of its own, against the same database; the API's rate as a fraction of it.
+- `--profile SECONDS`: the same write load for that long while py-spy samples the API's
+  processes (the thread holding the interpreter lock: where the CPU goes); prints the
+  frames with the most samples (own time and with their callees).
+- after the load: every 2xx counted against the rows, audit events and outbox rows it
+  must have written, and the audit chain verified (after pgbench's replays too: they
+  append to it as the API does).
 
 Target (the write-path issue): >= 300 requests/s and p95 <= 100 ms for each write.
 """
