@@ -30,19 +30,25 @@ def _config(host: str, port: int, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(APP, host=host, port=port, log_level=log_level, **OPTIONS)
 
 
-def _own_socket(host: str, port: int) -> socket.socket:
+def _bound(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 
 def _serve_one(host: str, port: int, log_level: str) -> None:
     """One worker process: its own socket on the shared port, and uvicorn on it (which
     shuts down gracefully on SIGTERM or SIGINT)."""
-    uvicorn.Server(_config(host, port, log_level)).run(sockets=[_own_socket(host, port)])
+    own = _bound(host, port, reuse_port=True)
+    uvicorn.Server(_config(host, port, log_level)).run(sockets=[own])
 
 
 def serve(host: str, port: int, workers: int, log_level: str) -> None:
@@ -59,12 +65,10 @@ def _supervise(host: str, port: int, workers: int, log_level: str) -> None:
     logging.basicConfig(level=log_level.upper())
     # The port is free, or this fails now, clearly: a socket without SO_REUSEPORT cannot
     # join another server's group of sockets (its processes would share our connections).
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise SystemExit(f"error: cannot listen on {host}:{port}: {exc.strerror}") from exc
+    try:
+        _bound(host, port, reuse_port=False).close()
+    except OSError as exc:
+        raise SystemExit(f"error: cannot listen on {host}:{port}: {exc.strerror}") from exc
     context = multiprocessing.get_context("spawn")
     stopping = False
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from tests.support.live_server import free_port, listening_sockets
+from tests.support.live_server import ESTABLISHED, free_port, listening_sockets, tcp_sockets
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads connections from /proc"
@@ -54,14 +54,7 @@ def _established(pid: int, port: int) -> int:
             continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01" and fields[9] in inodes:
-                count += 1
-    return count
+    return sum(inode in inodes for inode in tcp_sockets(port, ESTABLISHED))
 
 
 @pytest.fixture

@@ -46,12 +46,17 @@ def canonical_json(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
-def canonical_bytes(fields: Mapping[str, Any]) -> bytes:
-    """The bytes that are hashed for an event given as a mapping of its fields."""
-    doc = {name: fields[name] for name in HASHED_FIELDS}
+def _hashed_doc(fields: Mapping[str, Any], leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The hashed fields of an event (but `leave_out`), its time in its one text form."""
+    doc = {name: fields[name] for name in HASHED_FIELDS if name not in leave_out}
     if isinstance(doc["occurred_at"], datetime):
         doc["occurred_at"] = format_timestamp(doc["occurred_at"])
-    return canonical_json(doc).encode()
+    return doc
+
+
+def canonical_bytes(fields: Mapping[str, Any]) -> bytes:
+    """The bytes that are hashed for an event given as a mapping of its fields."""
+    return canonical_json(_hashed_doc(fields)).encode()
 
 
 def event_hash(fields: Mapping[str, Any]) -> str:
@@ -66,9 +71,7 @@ def canonical_around_head(fields: Mapping[str, Any]) -> tuple[str, str, str]:
     the head, and hash exactly what `canonical_bytes` would (keys sorted: `prev_hash`
     and `seq` sit between the other fields, a hash and a number need no escaping).
     """
-    doc = {name: fields[name] for name in HASHED_FIELDS if name not in ("prev_hash", "seq")}
-    if isinstance(doc["occurred_at"], datetime):
-        doc["occurred_at"] = format_timestamp(doc["occurred_at"])
+    doc = _hashed_doc(fields, leave_out=("prev_hash", "seq"))
 
     def members(keep: Callable[[str], bool]) -> str:
         return canonical_json({k: v for k, v in doc.items() if keep(k)})[1:-1]

@@ -17,10 +17,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def listening_sockets(port: int) -> int:
-    """How many sockets listen on local TCP `port` (Linux: one per process of `vouch serve
-    --workers N`, each with its own; 0 where /proc/net/tcp is not)."""
-    count = 0
+LISTEN, ESTABLISHED = "0A", "01"  # states as /proc/net/tcp writes them
+
+
+def tcp_sockets(port: int, state: str) -> list[str]:
+    """The inodes of the TCP sockets on local `port` in `state` (Linux; none where
+    /proc/net/tcp is not)."""
+    found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -28,9 +31,15 @@ def listening_sockets(port: int) -> int:
             continue
         for line in lines:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
-                count += 1
-    return count
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+                found.append(fields[9])
+    return found
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on local TCP `port`: one per process of `vouch serve
+    --workers N`, each with its own."""
+    return len(tcp_sockets(port, LISTEN))
 
 
 @contextmanager
