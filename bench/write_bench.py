@@ -291,7 +291,7 @@ class Waits:
 
     def __init__(self, url: str | None) -> None:
         """`url` None (SQLite): nothing to sample."""
-        self.url = (url or "").replace("postgresql+psycopg://", "postgresql://")
+        self.url = libpq_url(url) if url else ""
         self.seen: Counter[str] = Counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -328,9 +328,15 @@ class Waits:
         return ", ".join(f"{k} {100 * n / total:.0f}%" for k, n in self.seen.most_common(6))
 
 
+def libpq_url(url: str) -> str:
+    """The SQLAlchemy URL of the run's PostgreSQL as libpq (psycopg, pgbench) takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def seed(db: Database, threads: int) -> int:
-    """Threads of three answers, by `bench`; the reviewer and the voter. Returns the
-    number of answers."""
+    """Threads of three answers, asked by `bench` and answered by 200 authors; the
+    reviewers, the voter and the people pgbench's replays write as. Returns the number
+    of answers."""
     load(db, threads, 3, AUTHORS)
     with session_scope(db) as session:
         for username, roles, topics in (
@@ -384,39 +390,36 @@ def _in_process(url: str) -> tuple[Settings, Database]:
     return settings, Database(url)
 
 
+def _sign_in(client: TestClient, username: str) -> dict[str, str]:
+    """The headers of `username` signed in to the in-process app."""
+    token = client.post("/auth/token", json={"username": username, "password": PASSWORD})
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
 def show_statements(url: str, thread_count: int, answer_count: int) -> None:
     """Each write once, in this process: the statements it sends, one per line."""
     settings, db = _in_process(url)
     sent: list[str] = []
 
-    @event.listens_for(db.engine, "before_cursor_execute")
     def _record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         sent.append(" ".join(statement.split())[:150])
 
-    @event.listens_for(db.engine, "begin")
-    def _begin(conn: Any) -> None:
-        sent.append("BEGIN")
-
-    @event.listens_for(db.engine, "commit")
-    def _commit(conn: Any) -> None:
-        sent.append("COMMIT")
-
-    @event.listens_for(db.engine, "rollback")
-    def _rollback(conn: Any) -> None:
-        sent.append("ROLLBACK")
+    # The write engine, and the read sessions' (PostgreSQL's autocommit pool, where a
+    # GET's statements go, and whose transaction boundaries reach no server).
+    reader = db.read_sessions.kw["bind"]
+    for engine in {db.engine, reader}:
+        event.listen(engine, "before_cursor_execute", _record)
+        note = " (autocommit: not sent)" if engine is reader and db.reads_autocommit else ""
+        for boundary in ("begin", "commit", "rollback"):
+            mark = f"{boundary.upper()}{note}"
+            event.listen(engine, boundary, lambda _c, mark=mark: sent.append(mark))
 
     with TestClient(create_app(settings, db), base_url="http://bench/api/v1") as client:
-        tokens = {
-            who: client.post("/auth/token", json={"username": who, "password": PASSWORD}).json()[
-                "access_token"
-            ]
-            for who in ("bench", "reviewer-1", "voter")
-        }
-        tokens["reviewer"] = tokens["reviewer-1"]
+        signed_in = {who: _sign_in(client, names[0]) for who, names in PEOPLE.items()}
         rng = random.Random(1)
         kinds: list[tuple[str, Callable[[int], httpx.Response]]] = []
         for write in WRITES:
-            headers = {"Authorization": f"Bearer {tokens[write.who]}"}
+            headers = signed_in[write.who]
             top = answer_count if "/answers/{id}" in write.name else thread_count
 
             def call(n: int, write: Write = write, headers: dict[str, str] = headers) -> Any:
@@ -427,14 +430,14 @@ def show_statements(url: str, thread_count: int, answer_count: int) -> None:
                 return call(rng.randint(1, top))
 
             kinds.append((write.name, random_call))
-        me = {"Authorization": f"Bearer {tokens['bench']}"}
+        me = signed_in["bench"]
         kinds.append(("GET /me", lambda _n: client.get("/me", headers=me)))
         for name, kind in kinds:
             for n in range(3):
                 kind(n)  # warm: statement caches, the connection pool
             sent.clear()
             response = kind(0)
-            statements = [s for s in sent if s not in ("BEGIN", "COMMIT", "ROLLBACK")]
+            statements = [s for s in sent if s.split()[0] not in ("BEGIN", "COMMIT", "ROLLBACK")]
             print(f"\n{name} -> {response.status_code}: {len(statements)} statements")
             for line in sent:
                 print(f"    {line}")
@@ -476,8 +479,7 @@ def capture(url: str, write: Write, who: str, target: int) -> list[Captured]:
             cursor.scroll(0, mode="absolute")  # the app reads the row as if untouched
 
     with TestClient(create_app(settings, db), base_url="http://bench/api/v1") as client:
-        token = client.post("/auth/token", json={"username": who, "password": PASSWORD})
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        headers = _sign_in(client, who)
         for before in range(1, 7):  # the same thread's and others': a reviewer's first
             path, body = write.request(target - before)  # review in a topic is not typical
             client.post(path, json=body, headers=headers)
@@ -490,8 +492,8 @@ def capture(url: str, write: Write, who: str, target: int) -> list[Captured]:
     return sent
 
 
-def _user_id(url: str, username: str) -> int:
-    with Database(url).session(write=False) as session:
+def _user_id(db: Database, username: str) -> int:
+    with db.session(write=False) as session:
         query = text("SELECT id FROM users WHERE username = :name")
         return int(session.execute(query, {"name": username}).scalar_one())
 
@@ -526,7 +528,9 @@ def pgbench_script(
     return "\n".join([*lines, "COMMIT;", ""])
 
 
-def replay(url: str, write: Write, answers: int, threads: int) -> tuple[float, float, int]:
+def replay(
+    url: str, db: Database, write: Write, answers: int, threads: int
+) -> tuple[float, float, int]:
     """pgbench at concurrency 16 replaying the statements of one `write`, each
     transaction on a target of its own (a review or a vote can be made once per answer
     and person: the replay's are by the `replayer-` people, each client reviewing as its
@@ -535,8 +539,9 @@ def replay(url: str, write: Write, answers: int, threads: int) -> tuple[float, f
     top = answers if on_answer else threads
     who = {"reviewer": "replayer-reviewer-1", "voter": "replayer-voter"}.get(write.who, "bench")
     target = top  # captured on the last target; the replay's stay below its warm-ups
-    if who != "bench" and top - 7 <= CONCURRENCY * (REPLAY_CLIENTS_EACH + 1):
-        raise SystemExit(f"pgbench's replay needs more than {CONCURRENCY * 260} targets")
+    needed = CONCURRENCY * (REPLAY_CLIENTS_EACH + 1) + 7  # and the capture's 7 below them
+    if who != "bench" and top < needed:
+        raise SystemExit(f"pgbench's replay of {write.name} needs {needed} targets, not {top}")
     sent = capture(url, write, who, target)
     named = [(target, "target")]
     header = [
@@ -547,16 +552,15 @@ def replay(url: str, write: Write, answers: int, threads: int) -> tuple[float, f
         named.append(((target - 1) // 3 + 1, "question"))
         header.append("\\set question 1 + (:target - 1) / 3")
     if write.who == "reviewer":  # made one after another: their ids follow each other
-        first = _user_id(url, who)
-        if _user_id(url, f"replayer-reviewer-{CONCURRENCY}") != first + CONCURRENCY - 1:
+        first = _user_id(db, who)
+        if _user_id(db, f"replayer-reviewer-{CONCURRENCY}") != first + CONCURRENCY - 1:
             raise SystemExit("the replayer reviewers' ids do not follow each other")
         named.append((first, "reviewer"))
         header.append(f"\\set reviewer {first} + :client_id % {CONCURRENCY}")
     variables = dict(named)
     if len(variables) != len(named):  # one number for two ids: it could not tell them apart
         raise SystemExit(f"the replay's ids collide: {named}")
-    parts = make_url(url)
-    libpq = f"postgresql://{parts.username}@{parts.host}:{parts.port}/{parts.database}"
+    libpq = libpq_url(url)
     script = pgbench_script(sent, libpq, variables, header)
     pgbench = (
         Path(
@@ -860,7 +864,7 @@ def main() -> None:
         limits: dict[str, tuple[float, float, int]] = {}
         if results and on_postgres and not args.no_replay:
             for write in chosen:
-                limits[write.name] = replay(url, write, answers, args.threads)
+                limits[write.name] = replay(url, db, write, answers, args.threads)
         with db.session(write=False) as session:
             report = verify_chain(session)
         db.dispose()
