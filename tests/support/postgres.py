@@ -163,14 +163,7 @@ class EphemeralPostgres:
             self._running = True  # from here on stop() must try to halt a server
             for _ in range(3):  # another process may grab the free port before the server does
                 self._port = _free_port()
-                opts = (
-                    f"-p {self._port} -k {shlex.quote(str(base))} -c listen_addresses=127.0.0.1"
-                    " -c max_connections=200"
-                )
-                if not self._durable:
-                    opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-                ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-t", "30"]
-                started = self._run([*ctl, "-o", opts, "-w", "start"], base)
+                started = self._pg_ctl_start(base)
                 if started.returncode == 0 or "already in use" not in _tail(log):
                     break
             if started.returncode != 0:
@@ -182,6 +175,40 @@ class EphemeralPostgres:
             self.stop()
             raise
         return self
+
+    def _pg_ctl_start(self, base: Path) -> subprocess.CompletedProcess[str]:
+        opts = (
+            f"-p {self.port} -k {shlex.quote(str(base))} -c listen_addresses=127.0.0.1"
+            " -c max_connections=200"
+        )
+        if not self._durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        pg_ctl = Path(self._bindir or find_bindir(), "pg_ctl")
+        ctl = [str(pg_ctl), "-D", str(base / "data"), "-l", str(base / "log"), "-t", "30"]
+        return self._run([*ctl, "-o", opts, "-w", "start"], base)
+
+    def pause(self) -> None:
+        """Stop the server as an operator would (`pg_ctl stop -m fast`: sessions are ended,
+        what was committed stays), keeping its folder and port for `resume()`."""
+        base = self._require_dir()
+        data, pg_ctl = base / "data", Path(self._bindir or find_bindir(), "pg_ctl")
+        halted = self._run([str(pg_ctl), "-D", str(data), "-m", "fast", "-w", "stop"], base)
+        if halted.returncode != 0:
+            raise PostgresStartError(f"pg_ctl stop failed: {halted.stderr.strip()}")
+
+    def resume(self) -> None:
+        """Start a paused server again on the same port."""
+        base = self._require_dir()
+        started = self._pg_ctl_start(base)
+        if started.returncode != 0:
+            raise PostgresStartError(
+                f"pg_ctl start failed: {started.stderr.strip()}\nserver log:\n{_tail(base / 'log')}"
+            )
+
+    def _require_dir(self) -> Path:
+        if self._dir is None:
+            raise RuntimeError("EphemeralPostgres has not been started")
+        return self._dir
 
     def create_database(self, name: str, template: str | None = None) -> str:
         """Create database `name` (empty, or a copy of `template`); return its SQLAlchemy URL."""

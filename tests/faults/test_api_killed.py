@@ -1,0 +1,59 @@
+"""The API killed with SIGKILL in the middle of a write load loses nothing it answered
+for, leaves no thread half-written, and a new process serves at once."""
+
+import time
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.db import Database
+from tests.factories import People
+from tests.faults.load import Load, assert_nothing_lost, summary
+from tests.support.served import VouchServer, vouch_env
+
+pytestmark = pytest.mark.slow
+
+LOAD_SECONDS = 4.0
+
+
+def test_api_killed_under_write_load_loses_nothing(
+    settings: Settings, db: Database, people: People
+) -> None:
+    people.topic("claims")
+    tokens = [people.make("rep").token for _ in range(8)]
+    server = VouchServer(vouch_env(settings))
+    server.start_and_wait()
+    load = Load(server.url, tokens, "claims").start()
+    try:
+        time.sleep(LOAD_SECONDS)
+        server.kill()  # mid-load: 16 requests are in flight
+        killed_at = load.elapsed()
+        time.sleep(0.5)
+    finally:
+        outcomes = load.stop()
+        server.kill()
+    before = [o for o in outcomes if o.at < killed_at]
+    written = [o for o in before if o.status == 201]
+    print(f"\nbefore the kill: {summary(before)}; after: {summary(outcomes[len(before) :])}")
+    assert len(written) > 50, "the load did not get going before the kill"
+    assert not [o for o in outcomes if o.status is not None and o.status >= 500]
+
+    counts = assert_nothing_lost(db, outcomes)
+    print(f"checked: {counts}")
+
+    # A new process serves at once: up, and taking writes, with no recovery step.
+    restarted = VouchServer(vouch_env(settings))
+    try:
+        seconds = restarted.start_and_wait()
+        response = httpx.post(
+            f"{restarted.url}/questions",
+            json={"title": "Is cover kept after a restart?", "body": "Asking.", "topic": "claims"},
+            headers={"Authorization": f"Bearer {tokens[0]}"},
+            timeout=10,
+        )
+        print(f"restarted and serving in {seconds:.1f} s")
+    finally:
+        restarted.kill()
+    assert response.status_code == 201, response.text
+    assert_nothing_lost(db, [*outcomes])
