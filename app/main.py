@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from app import health, problem_handlers, web
+from app import health, openapi, problem_handlers, web
 from app.answers.router import router as answers_router
 from app.audit.router import router as audit_router
 from app.auth import passwords
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.searcher = searcher
     problem_handlers.install(app, page_errors=web_errors.error_page)
     app.include_router(api_router())
+    openapi.install(app)
     web.install(app)
     app.add_middleware(PageCompression)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -1,6 +1,7 @@
 """Render every error as an RFC 9457 problem document."""
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -115,9 +116,10 @@ def install(app: FastAPI, page_errors: PageErrors | None = None) -> None:
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException) -> Response:
         slug, title = _HTTP_PROBLEMS.get(exc.status_code, ("http-error", "HTTP error"))
-        return respond(
-            request, exc.status_code, slug, title, str(exc.detail), dict(exc.headers or {})
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allow := allowed_methods(app, request.url.path)):
+            headers["Allow"] = allow
+        return respond(request, exc.status_code, slug, title, str(exc.detail), headers)
 
     @app.exception_handler(IntegrityError)
     def _conflict(request: Request, exc: IntegrityError) -> Response:
@@ -142,3 +144,13 @@ def install(app: FastAPI, page_errors: PageErrors | None = None) -> None:
             "The database could not complete the request; retry shortly.",
             {"Retry-After": "1"},
         )
+
+
+def allowed_methods(app: FastAPI, path: str) -> str | None:
+    """The methods the API documents for `path` (a literal path before a template), or
+    None for a path it does not document. Starlette's 405 names only the methods of the
+    first route that matched, and FastAPI makes one route per method."""
+    paths = app.openapi()["paths"]
+    if path not in paths:
+        path = next((t for t in paths if re.fullmatch(re.sub(r"\{[^}/]+\}", "[^/]+", t), path)), "")
+    return ", ".join(sorted(m.upper() for m in paths[path])) if path else None

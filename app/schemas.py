@@ -1,10 +1,18 @@
 """Schema building blocks shared by every domain."""
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    field_validator,
+)
 
 
 def _has_nul(value: Any) -> bool:
@@ -64,5 +72,16 @@ def as_utc(value: datetime | None) -> datetime | None:
         raise ValueError("is out of range once converted to UTC") from None
 
 
+def iso_only(value: Any) -> Any:
+    """Refuse a number where a date and time is documented: pydantic would read `0.5` as
+    seconds since 1970, which nobody sending it meant."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, int | float) or (isinstance(text, str) and _NUMBER.fullmatch(text)):
+        raise ValueError("must be an ISO 8601 date and time, not a number")
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
 # A timestamp in a query string or body, normalised to UTC (422 when it cannot be).
-UTCTimestamp = Annotated[datetime, AfterValidator(as_utc)]
+UTCTimestamp = Annotated[datetime, BeforeValidator(iso_only), AfterValidator(as_utc)]

@@ -389,3 +389,24 @@ def test_nul_character_in_the_url_is_400(
 ) -> None:
     response = send(client, db, world, method, path, who, json=body)
     assert response.status_code == 400
+
+
+def test_a_method_a_path_does_not_take_is_405_naming_every_method_it_does(
+    client: TestClient, db: Database, world: World
+) -> None:
+    response = send(client, db, world, "PUT", "/questions/{q}", json={})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+    # `similar` is a route of its own, not a question id.
+    response = send(client, db, world, "PATCH", "/questions/similar", json={})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
+
+
+@pytest.mark.parametrize("since", ["0.5", "1700000000", "-3", "1e9"])
+def test_a_number_where_a_date_is_documented_is_422(
+    client: TestClient, db: Database, world: World, since: str
+) -> None:
+    response = send(client, db, world, "GET", "/digest", params={"since": since})
+    assert response.status_code == 422
+    assert fields(response) == {"query.since"}

@@ -14,7 +14,7 @@ from pydantic import (
 
 from app.audit.actions import ACTIONS
 from app.audit.export import ExportFilter, ExportFormat
-from app.schemas import ResponseModel, as_utc
+from app.schemas import ResponseModel, UTCTimestamp
 
 Hash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -26,21 +26,16 @@ class ExportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: ExportFormat = Field(ExportFormat.ndjson, description="`ndjson` or `csv`.")
-    since: datetime | None = Field(
+    since: UTCTimestamp | None = Field(
         None, description="ISO 8601; events at or after it. Without a zone, UTC."
     )
-    until: datetime | None = Field(
+    until: UTCTimestamp | None = Field(
         None, description="ISO 8601; events strictly before it. Without a zone, UTC."
     )
     actor: str | None = Field(None, max_length=64, description="Username of who acted.")
     action: str | None = Field(None, max_length=64, description="One action of the vocabulary.")
     target_type: str | None = Field(None, max_length=32, description="e.g. `question`.")
     target_id: str | None = Field(None, max_length=64, description="Id of the target.")
-
-    @field_validator("since", "until")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return as_utc(value)
 
     @field_validator("until")
     @classmethod

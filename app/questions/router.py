@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.deps import AuditCtx, Contributor, CurrentUser, SessionDep
 from app.pagination import CursorParam, Page, PageSize, next_cursor
@@ -15,6 +16,17 @@ from app.questions.schemas import (
 )
 from app.questions.thread import Thread, load_thread, question_out
 from app.schemas import ObjectId
+
+
+class QuestionIdSegment(StringConvertor):
+    """A question's id in a path: any segment but `similar`, which is a route of its own
+    (`GET /questions/similar`), so that `PATCH /questions/similar` is a 405 naming GET,
+    not a 422 about an id. Anything else is left for the id's own check (422 naming it)."""
+
+    regex = r"(?!similar(?:/|$))[^/]+"
+
+
+register_url_convertor("question_id", QuestionIdSegment())
 
 router = APIRouter(prefix="/questions", tags=["questions"])
 
@@ -44,12 +56,12 @@ def list_questions(
     return Page(items=items, next_cursor=next_cursor(rows, limit))
 
 
-@router.get("/{question_id}", response_model=Thread, summary="The whole thread")
+@router.get("/{question_id:question_id}", response_model=Thread, summary="The whole thread")
 def thread(session: SessionDep, _user: CurrentUser, question_id: ObjectId) -> Thread:
     return load_thread(session, question_id)
 
 
-@router.patch("/{question_id}", response_model=QuestionOut, summary="Edit a question")
+@router.patch("/{question_id:question_id}", response_model=QuestionOut, summary="Edit a question")
 def edit(
     session: SessionDep,
     user: Contributor,
@@ -62,7 +74,9 @@ def edit(
 
 
 @router.delete(
-    "/{question_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete (tombstone)"
+    "/{question_id:question_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete (tombstone)",
 )
 def delete(session: SessionDep, user: Contributor, ctx: AuditCtx, question_id: ObjectId) -> None:
     question = service.get_question(session, question_id)
@@ -70,7 +84,7 @@ def delete(session: SessionDep, user: Contributor, ctx: AuditCtx, question_id: O
 
 
 @router.get(
-    "/{question_id}/revisions",
+    "/{question_id:question_id}/revisions",
     response_model=Page[QuestionRevisionOut],
     summary="Every version of a question, oldest first",
 )
