@@ -66,6 +66,11 @@ class Load:
     def elapsed(self) -> float:
         return time.monotonic() - self._started
 
+    def written(self) -> list[Outcome]:
+        """The writes answered 201 so far."""
+        with self._lock:
+            return [o for o in self.outcomes if o.kind != "read" and o.status == 201]
+
     def questions(self) -> list[int]:
         with self._lock:
             return [o.id for o in self.outcomes if o.kind == "question" and o.id is not None]
