@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ConfigDict
 
 from app.answers.models import Answer
 from app.questions.schemas import Body
@@ -10,6 +10,10 @@ from app.schemas import RequestModel, ResponseModel, UserSummary
 
 
 class AnswerCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"body": "Yes, within 60 days, once arrears are paid."}]}
+    )
+
     body: Body
 
 
@@ -25,6 +29,8 @@ def _integer_only(value: object) -> object:
 
 
 class VoteCreate(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"value": 1}]})
+
     value: Annotated[Literal[1, -1], BeforeValidator(_integer_only)]
 
 

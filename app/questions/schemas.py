@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from app.schemas import RequestModel, ResponseModel, Slug, UserSummary
 
@@ -18,6 +18,19 @@ def _distinct(tags: list[str] | None) -> list[str] | None:
 
 
 class QuestionCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Can a lapsed policy be reinstated after 30 days?",
+                    "body": "The customer missed two direct debits. Can we **reinstate**?",
+                    "topic": "policy-servicing",
+                    "tags": ["lapse", "direct-debit"],
+                }
+            ]
+        }
+    )
+
     title: Title
     body: Body
     topic: Slug

@@ -3,6 +3,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AnyHttpUrl,
+    ConfigDict,
     Field,
     PlainValidator,
     StringConstraints,
@@ -36,6 +37,19 @@ Reference = Annotated[int | str, PlainValidator(_reference, json_schema_input_ty
 
 
 class ReviewCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"verdict": "endorse"},
+                {
+                    "verdict": "correct",
+                    "rationale": "Reinstatement needs the arrears paid first.",
+                    "correction": "Within 60 days, and only once the arrears are paid.",
+                },
+            ]
+        }
+    )
+
     verdict: Verdict
     rationale: Rationale | None = None
     correction: Body | None = None
