@@ -6,15 +6,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.config import Settings
 from tests.support.live_server import ESTABLISHED, free_port, listening_sockets, tcp_sockets
+from tests.support.served import healthy, vouch_env, wait_for
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads connections from /proc"
@@ -60,14 +59,7 @@ def _established(pid: int, port: int) -> int:
 @pytest.fixture
 def served(settings: Settings) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")},
-        "VOUCH_DATABASE_URL": settings.database_url,
-        "VOUCH_MEILI_URL": "http://127.0.0.1:9",
-        "VOUCH_SEARCH_WORKER_IN_PROCESS": "false",
-        "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "false",
-        "VOUCH_LOG_LEVEL": "WARNING",
-    }
+    env = vouch_env(settings)
     vouch = Path(sys.executable).parent / "vouch"
     process = subprocess.Popen(
         [str(vouch), "serve", "--port", str(port), "--workers", "2"],
@@ -75,28 +67,13 @@ def served(settings: Settings) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
         stdin=subprocess.DEVNULL,
     )
     try:
-        _wait_for(lambda: _healthy(port), "the API to start")
-        _wait_for(lambda: listening_sockets(port) == 2, "both workers to listen")
+        wait_for(lambda: healthy(port), "the API to start")
+        wait_for(lambda: listening_sockets(port) == 2, "both workers to listen")
         yield process, port
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-
-
-def _healthy(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/api/v1/healthz", timeout=2).is_success
-    except httpx.HTTPError:
-        return False
-
-
-def _wait_for(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def test_connections_opened_together_are_spread_over_both_processes(
@@ -125,11 +102,11 @@ def test_a_worker_that_dies_is_started_again_and_sigterm_stops_all(
     process, port = served
     first, second = _workers(process.pid)
     os.kill(first, signal.SIGKILL)
-    _wait_for(lambda: first not in _workers(process.pid), "the dead worker to be reaped")
-    _wait_for(lambda: len(_workers(process.pid)) == 2, "a worker to replace it")
-    _wait_for(lambda: listening_sockets(port) == 2, "the new worker to listen")
+    wait_for(lambda: first not in _workers(process.pid), "the dead worker to be reaped")
+    wait_for(lambda: len(_workers(process.pid)) == 2, "a worker to replace it")
+    wait_for(lambda: listening_sockets(port) == 2, "the new worker to listen")
     assert second in _workers(process.pid)
-    _wait_for(lambda: _healthy(port), "the API to answer")
+    wait_for(lambda: healthy(port), "the API to answer")
     workers = _workers(process.pid)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
