@@ -1,11 +1,13 @@
 """The per-user write rate limit: one upsert per write, in the write's own transaction."""
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, case
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 
 from app.config import Settings
 from app.db import dialect_insert, utcnow
@@ -13,6 +15,24 @@ from app.errors import RateLimited
 from app.limits.models import WriteCounter
 
 _COUNTERS = cast(Table, WriteCounter.__table__)
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_UNCOUNTED = "vouch_uncounted_write"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def uncounted(endpoint: Endpoint) -> Endpoint:
+    """Mark a route whose requests never count as writes: signing out, which a person
+    at the limit must still be able to do."""
+    setattr(endpoint, _UNCOUNTED, True)
+    return endpoint
+
+
+def counts(request: Request) -> bool:
+    """Whether `request` is a write that counts: any method but GET, HEAD and OPTIONS, on
+    a route not marked `uncounted`."""
+    if request.method in _READS:
+        return False
+    return not getattr(request.scope.get("endpoint"), _UNCOUNTED, False)
 
 
 class WriteRateLimited(RateLimited):

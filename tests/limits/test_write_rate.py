@@ -92,6 +92,27 @@ def test_another_user_is_not_held_back_by_one_at_the_limit(
     assert post_question(api, other, 9).status_code == 201
 
 
+def test_a_user_at_the_limit_can_still_sign_out(api: TestClient, rep: Person) -> None:
+    for n in range(LIMIT):
+        post_question(api, rep, n)
+    assert post_question(api, rep, 9).status_code == 429
+    assert api.post("/auth/logout", headers=rep.headers).status_code == 204
+    assert api.get("/me", headers=rep.headers).status_code == 401
+
+
+def test_a_page_user_at_the_limit_can_still_sign_out(
+    api: TestClient, db: Database, rep: Person
+) -> None:
+    pages = TestClient(api.app, base_url="http://testserver")
+    csrf = sign_in(pages, rep.username)
+    for n in range(LIMIT):
+        post_question(api, rep, n)
+    signed_out = submit(pages, "/logout", {}, csrf)
+    assert signed_out.status_code == 303
+    assert signed_out.headers["location"] == "/login"
+    pages.close()
+
+
 def test_a_refused_write_does_not_use_up_the_allowance(api: TestClient, rep: Person) -> None:
     invalid = api.post("/questions", json={**question(), "title": "short"}, headers=rep.headers)
     assert invalid.status_code == 422
