@@ -5,6 +5,7 @@ import json
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from app import migrate as migrations
 from app.audit import commands as audit_commands
@@ -164,8 +165,11 @@ def users_create(
             roles=role,
             expert_topics=topic or [],
         )
-    except ValueError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+    except ValidationError as exc:
+        # Each field and its rule, never the value typed (it may be the password).
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "input"
+            typer.secho(f"error: {where}: {error['msg']}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2) from None
     db = _database()
     try:

@@ -70,7 +70,29 @@ class Settings(BaseSettings):
     # argon2id cost of new password hashes (RFC 9106's second recommended option).
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=64 * 1024, ge=8)
+    # Abuse limits (docs/security.md, "Abuse limits"). Writes (POST, PUT, PATCH, DELETE)
+    # of one signed-in user, counted in the database so every API process shares the
+    # count; 0 turns the limit off. Fixed windows of `write_rate_window_seconds`: a minute,
+    # shortened only where a test must see a window end.
+    write_rate_per_minute: int = Field(default=120, ge=0)
+    write_rate_window_seconds: int = Field(default=60, ge=1, le=86_400)
+    # Request bodies (JSON and forms alike) and the URL (path and query string).
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_url_bytes: int = Field(default=4096, ge=256)
+    # `vouch serve`: the request head (request line and headers) may hold at most this
+    # many bytes and headers (431 past them), and must arrive within
+    # `header_timeout_seconds` of the connection opening or of the previous response;
+    # a body must arrive within `body_timeout_seconds` of its head (408). An idle
+    # keep-alive connection closes after `keep_alive_seconds`.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_headers: int = Field(default=100, ge=10)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    keep_alive_seconds: int = Field(default=5, ge=1)
+    # Connections and requests at once per process before new requests get 503; and how
+    # long a stopping server lets requests in flight finish.
+    max_concurrency: int = Field(default=1000, ge=1)
+    graceful_shutdown_seconds: int = Field(default=25, ge=1)
     cors_origins: list[str] = []
 
     @model_validator(mode="after")

@@ -80,27 +80,31 @@ DEMO_TOPICS = (
     ),
 )
 
+# Every demo user's password. It meets the password policy: no username inside it (so
+# not `demo-<username>-pass`, as it once was), and not a common password.
+DEMO_PASSWORD = "vouch-demo-pass"
+
 DEMO_USERS = (
-    DemoUser("admin", "Ada Admin", "demo-admin-pass", (Role.admin,)),
-    DemoUser("alice", "Alice Rep", "demo-alice-pass", (Role.rep,)),
-    DemoUser("bob", "Bob Rep", "demo-bob-pass", (Role.rep,)),
-    DemoUser("erin", "Erin Expert", "demo-erin-pass", (Role.expert,), ("claims", "complaints")),
-    DemoUser("paul", "Paul Expert", "demo-paul-pass", (Role.expert,), ("policy-servicing",)),
-    DemoUser("carla", "Carla Compliance", "demo-carla-pass", (Role.compliance,)),
-    DemoUser("fatima", "Fatima Rep", "demo-fatima-pass", (Role.rep,)),
-    DemoUser("george", "George Rep", "demo-george-pass", (Role.rep,)),
-    DemoUser("hannah", "Hannah Rep", "demo-hannah-pass", (Role.rep,)),
+    DemoUser("admin", "Ada Admin", DEMO_PASSWORD, (Role.admin,)),
+    DemoUser("alice", "Alice Rep", DEMO_PASSWORD, (Role.rep,)),
+    DemoUser("bob", "Bob Rep", DEMO_PASSWORD, (Role.rep,)),
+    DemoUser("erin", "Erin Expert", DEMO_PASSWORD, (Role.expert,), ("claims", "complaints")),
+    DemoUser("paul", "Paul Expert", DEMO_PASSWORD, (Role.expert,), ("policy-servicing",)),
+    DemoUser("carla", "Carla Compliance", DEMO_PASSWORD, (Role.compliance,)),
+    DemoUser("fatima", "Fatima Rep", DEMO_PASSWORD, (Role.rep,)),
+    DemoUser("george", "George Rep", DEMO_PASSWORD, (Role.rep,)),
+    DemoUser("hannah", "Hannah Rep", DEMO_PASSWORD, (Role.rep,)),
     DemoUser(
-        "priya", "Priya Expert", "demo-priya-pass", (Role.expert,), ("policy-servicing", "payments")
+        "priya", "Priya Expert", DEMO_PASSWORD, (Role.expert,), ("policy-servicing", "payments")
     ),
     DemoUser(
         "nadia",
         "Nadia Expert",
-        "demo-nadia-pass",
+        DEMO_PASSWORD,
         (Role.expert,),
         ("vulnerable-customers", "complaints"),
     ),
-    DemoUser("owen", "Owen Expert", "demo-owen-pass", (Role.expert,), ("claims", "payments")),
+    DemoUser("owen", "Owen Expert", DEMO_PASSWORD, (Role.expert,), ("claims", "payments")),
 )
 
 

@@ -14,6 +14,7 @@ from app.auth import service as auth_service
 from app.config import Settings
 from app.db import Database
 from app.errors import AppError, Forbidden, NotAuthenticated
+from app.limits.writes import count_write, counts
 from app.users.models import Role, User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -99,8 +100,15 @@ async def bearer_credentials(
 BearerToken = Annotated[HTTPAuthorizationCredentials, Depends(bearer_credentials)]
 
 
-def get_current_user(session: SessionDep, settings: SettingsDep, credentials: BearerToken) -> User:
-    return auth_service.user_for_token(session, settings, credentials.credentials)
+def get_current_user(
+    request: Request, session: SessionDep, settings: SettingsDep, credentials: BearerToken
+) -> User:
+    """The token's holder; a write (any method but GET, HEAD, OPTIONS) is counted against
+    their write rate limit, in the write's own transaction (429 past it)."""
+    user = auth_service.user_for_token(session, settings, credentials.credentials)
+    if counts(request):
+        count_write(session, settings, user.id)
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

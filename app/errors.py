@@ -72,6 +72,18 @@ class PayloadTooLarge(AppError):
     status, problem, title = 413, "payload-too-large", "Request body too large"
 
 
+class RequestTimeout(AppError):
+    status, problem, title = 408, "request-timeout", "Request not received in time"
+
+
+class UriTooLong(AppError):
+    status, problem, title = 414, "uri-too-long", "URL too long"
+
+
+class HeadersTooLarge(AppError):
+    status, problem, title = 431, "headers-too-large", "Request headers too large"
+
+
 class UnsupportedMediaType(AppError):
     status, problem, title = 415, "unsupported-media-type", "Unsupported media type"
 

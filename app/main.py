@@ -90,5 +90,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     openapi.install(app)
     web.install(app)
     app.add_middleware(PageCompression)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_url_bytes=settings.max_url_bytes,
+    )
     return app

@@ -17,6 +17,7 @@ from app.errors import (
     InternalError,
     PayloadTooLarge,
     UnsupportedMediaType,
+    UriTooLong,
     problem_body,
 )
 from app.problem_handlers import is_api_path
@@ -101,14 +102,16 @@ class RequestContextMiddleware:
     """Gives every request an id (echoed as `X-Request-ID`), says how long the server took
     (`Server-Timing`), and guards request bodies.
 
-    A body larger than `max_body_bytes` gets 413, a body that is not JSON gets
+    A body larger than `max_body_bytes` gets 413 (JSON and forms alike), a URL (path and
+    query string) longer than `max_url_bytes` 414, a body that is not JSON gets
     415, and any exception that escapes the application becomes a 500 problem
     that still carries the request id, so a user can quote it to support.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_url_bytes: int = 4096) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_url_bytes = max_url_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -199,6 +202,11 @@ class RequestContextMiddleware:
         return PayloadTooLarge(f"Request bodies are limited to {self.max_body_bytes} bytes.")
 
     def _reject_url(self, scope: Scope) -> AppError | None:
+        path = scope.get("raw_path") or scope["path"].encode()
+        if len(path) + len(scope.get("query_string", b"")) > self.max_url_bytes:
+            return UriTooLong(
+                f"URLs (path and query string) are limited to {self.max_url_bytes} bytes."
+            )
         # No path or query value may hold NUL: PostgreSQL text cannot, so a lookup would fail.
         if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
             return AppError("The URL contains a NUL character (%00).")

@@ -6,6 +6,7 @@ from app.auth.models import ApiToken, LoginAttempt
 from app.comments.models import Comment
 from app.db import Base
 from app.importer.models import ImportedRecord
+from app.limits.models import WriteCounter
 from app.notifications.models import Notification, NotificationOutboxEntry
 from app.outbox.models import OutboxEntry
 from app.questions.models import Question, QuestionRevision, QuestionTag
@@ -42,5 +43,6 @@ __all__ = [
     "TopicReputation",
     "User",
     "Vote",
+    "WriteCounter",
     "user_expert_topics",
 ]

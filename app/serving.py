@@ -17,17 +17,31 @@ from typing import Any
 
 import uvicorn
 
+from app.config import get_settings
+from app.limits.connections import GuardedHttpProtocol
+
 APP = "app.main:create_app"
 log = logging.getLogger("vouch.serve")
 
 
-# How the API is served, by one process or several: the app from its factory, and the
-# client's address from a proxy's X-Forwarded-For.
-OPTIONS: dict[str, Any] = {"factory": True, "proxy_headers": True}
+def options() -> dict[str, Any]:
+    """How the API is served, by one process or several: the app from its factory, the
+    client's address from a proxy's X-Forwarded-For, and the abuse limits on connections
+    (`app.limits.connections`: head and body timeouts, head caps; uvicorn's keep-alive
+    timeout, concurrency limit and graceful shutdown), from the settings."""
+    settings = get_settings()
+    return {
+        "factory": True,
+        "proxy_headers": True,
+        "http": GuardedHttpProtocol,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "limit_concurrency": settings.max_concurrency,
+        "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
+    }
 
 
 def _config(host: str, port: int, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(APP, host=host, port=port, log_level=log_level, **OPTIONS)
+    return uvicorn.Config(APP, host=host, port=port, log_level=log_level, **options())
 
 
 def _bound(host: str, port: int, *, reuse_port: bool) -> socket.socket:
@@ -56,7 +70,7 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
         _supervise(host, port, workers, log_level)
         return
     # One process; or, where the system lacks SO_REUSEPORT, uvicorn's own workers.
-    uvicorn.run(APP, host=host, port=port, workers=workers, log_level=log_level, **OPTIONS)
+    uvicorn.run(APP, host=host, port=port, workers=workers, log_level=log_level, **options())
 
 
 def _supervise(host: str, port: int, workers: int, log_level: str) -> None:

@@ -34,6 +34,10 @@ and the people pgbench's replays write as. Then:
   must have written, and the audit chain verified (after pgbench's replays too: they
   append to it as the API does).
 
+The served writes run with the per-user write limit off (`bench/common.py`): each
+client writes hundreds of times a minute as one person, which the limit exists to
+refuse; `--statements` runs with it on, so its upsert is among the statements shown.
+
 Target (the write-path issue): >= 300 requests/s and p95 <= 100 ms for each write.
 """
 

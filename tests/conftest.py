@@ -109,6 +109,9 @@ def settings(databases: DatabaseFactory, request: pytest.FixtureRequest) -> Iter
         # High enough that tests logging many people in never trip it; the rate-limit
         # tests build their own settings.
         login_attempts_per_minute=10_000,
+        # Likewise for writes: every write still counts (the statement runs in every
+        # test), but no test writing in bulk reaches the limit.
+        write_rate_per_minute=100_000,
         # Cheap hashes keep people-making fast; production keeps the strong default.
         argon2_time_cost=1,
         argon2_memory_kib=64,

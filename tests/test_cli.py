@@ -65,9 +65,9 @@ def test_demo_creates_users_that_log_in_and_is_idempotent(
 ) -> None:
     first = runner.invoke(cli, ["demo"])
     assert first.exit_code == 0, first.output
-    assert "alice" in first.output and "demo-alice-pass" in first.output
-    assert _login(client, "alice", "demo-alice-pass") == 200
-    assert _login(client, "erin", "demo-erin-pass") == 200
+    assert "alice" in first.output and "vouch-demo-pass" in first.output
+    assert _login(client, "alice", "vouch-demo-pass") == 200
+    assert _login(client, "erin", "vouch-demo-pass") == 200
     second = runner.invoke(cli, ["demo"])
     assert second.exit_code == 0
     assert "already present" in second.output
@@ -92,7 +92,7 @@ def test_production_refuses_the_default_secret() -> None:
 
 def test_demo_tells_the_whole_story(cli_env: None, client: TestClient) -> None:
     assert runner.invoke(cli, ["demo"]).exit_code == 0
-    token = client.post("/auth/token", json={"username": "alice", "password": "demo-alice-pass"})
+    token = client.post("/auth/token", json={"username": "alice", "password": "vouch-demo-pass"})
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     open_needs = client.get("/learning-needs", params={"status": "open"}, headers=headers)
     [need] = open_needs.json()["items"]

@@ -6,6 +6,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from app.auth import service
 from app.auth.schemas import LoginRequest, TokenOut
 from app.deps import AuditCtx, RequestContext, SessionDep, SettingsDep, bearer_credentials
+from app.limits.writes import uncounted
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -19,6 +20,7 @@ def issue_token(
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke the token in use")
+@uncounted
 def logout(
     session: SessionDep,
     settings: SettingsDep,

@@ -1,15 +1,27 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints, field_validator
+from pydantic import EmailStr, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
+from app.auth.password_policy import MAX_LENGTH, MIN_LENGTH, password_problem
 from app.schemas import RequestModel, ResponseModel, Slug, Username
 from app.users.models import Role
 
 DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 # An address to send email notifications to (syntax checked; no DNS look-up).
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256, strip_whitespace=False)]
+# A local account's password. Its rules (`app.auth.password_policy`) are checked by the
+# models that know the username, each with a message naming the rule; the schema shows
+# the lengths.
+Password = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False),
+    Field(
+        description="At least 12 characters, not containing the username, not a common one.",
+        json_schema_extra={"minLength": MIN_LENGTH, "maxLength": MAX_LENGTH},
+    ),
+]
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -25,6 +37,15 @@ class UserCreate(RequestModel):
     expert_topics: list[Slug] = Field(default_factory=list, max_length=50)
 
     _dedupe = field_validator("roles", "expert_topics")(_unique)
+
+    @field_validator("password")
+    @classmethod
+    def _meets_the_policy(cls, password: str, info: ValidationInfo) -> str:
+        # `username` comes first, so it is here when it was valid.
+        problem = password_problem(password, info.data.get("username"))
+        if problem is not None:
+            raise PydanticCustomError("password_policy", problem)
+        return password
 
 
 class UserUpdate(RequestModel):

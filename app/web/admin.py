@@ -45,7 +45,6 @@ USER_MESSAGES = {
     "starting with a letter or digit.",
     "display_name": "Enter the name colleagues know them by (at most 120 characters).",
     "roles": "Choose one or more of the roles listed.",
-    "password": "Use at least 8 characters (and at most 256).",
     "email": "Enter an email address such as name@example.com, or leave it empty.",
 }
 TOPIC_MESSAGES = {

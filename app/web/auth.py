@@ -10,6 +10,7 @@ from app.auth import service as auth_service
 from app.auth.schemas import LoginRequest
 from app.deps import RequestContext, SessionDep, SettingsDep
 from app.errors import InvalidCredentials, RateLimited
+from app.limits.writes import uncounted
 from app.web.forms import FORM, errors_of
 from app.web.render import redirect, render
 from app.web.session import (
@@ -114,6 +115,7 @@ def login(
 
 
 @router.post("/logout")
+@uncounted
 def logout(
     request: Request, session: SessionDep, settings: SettingsDep, ctx: PageAuditCtx
 ) -> Response:

@@ -28,6 +28,7 @@ from app.deps import (
     require_role,
 )
 from app.errors import AppError, NotAuthenticated
+from app.limits.writes import count_write, counts
 from app.users.models import Role, User
 
 SESSION_COOKIE = "vouch_session"
@@ -141,6 +142,9 @@ def page_user(request: Request, session: SessionDep, settings: SettingsDep) -> U
     request.state.viewer = Viewer(
         user.id, user.username, user.display_name, tuple(user.roles), unread
     )
+    if counts(request):
+        # A form's write counts against the same limit as the API's (429 page past it).
+        count_write(session, settings, user.id)
     return user
 
 

@@ -128,7 +128,9 @@ def test_an_admin_creates_an_expert_who_can_then_sign_in(
     [
         ({"username": "No Spaces"}, "username", "lowercase letters"),
         ({"roles": []}, "roles", "Choose one or more"),
-        ({"password": "short"}, "password", "Use at least 8"),
+        ({"password": "short"}, "password", "Use at least 12"),
+        ({"password": "new.expert-1234"}, "password", "must not contain the username"),
+        ({"password": "administrator"}, "password", "commonly used passwords"),
         ({"display_name": ""}, "display_name", "Enter the name"),
         ({"roles": ["rep"]}, "expert_topics", "only experts"),
         ({"expert_topics": ["no-such-topic"]}, "expert_topics", "unknown topic"),

@@ -101,7 +101,7 @@ def test_the_create_user_form_works_without_javascript(
     page.get_by_label("Initial password").fill("short")
     page.get_by_label("Display name").fill("Sam Scriptless")
     page.get_by_role("button", name="Create user").click()
-    expect(page.get_by_text("Use at least 8 characters")).to_be_visible()
+    expect(page.get_by_text("Use at least 12 characters")).to_be_visible()
     expect(page.get_by_label("Username")).to_have_value(username)
     expect(page.get_by_label("Initial password")).to_have_value("")
     page.get_by_label("Initial password").fill(PASSWORD)

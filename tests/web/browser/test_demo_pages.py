@@ -30,7 +30,7 @@ def test_the_demo_forum_for_an_expert_and_a_compliance_officer(
             select(Question.id).where(Question.title.like("%accidental damage to a laptop%"))
         ).scalar_one()
 
-    sign_in(page, _demo_user("erin"), "demo-erin-pass")
+    sign_in(page, _demo_user("erin"), "vouch-demo-pass")
     page.goto("/reviews")
     first = page.get_by_role("article").first
     expect(first).to_contain_text("Flagged")
@@ -62,7 +62,7 @@ def test_the_demo_forum_for_an_expert_and_a_compliance_officer(
     site.screenshot(page, "notification-settings")
 
     page.get_by_role("button", name="Sign out").click()
-    sign_in(page, _demo_user("carla"), "demo-carla-pass")
+    sign_in(page, _demo_user("carla"), "vouch-demo-pass")
     page.goto("/audit")
     page.get_by_role("button", name="Verify the chain").click()
     expect(page.get_by_text("Chain intact.")).to_be_visible()
