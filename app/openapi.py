@@ -5,8 +5,9 @@ FastAPI documents each route's own success and a 422 of its own shape. Every rou
 answers the problems of the layers around it (the token check, the body guard, the
 database handler), so those are added here, from what each operation has: security →
 401 and 403; path parameters, or a topic to filter by → 404; a body → 400 (not JSON),
-413 and 415; a write → 409 (two changes at the same moment); a cursor → 400; and every
-route that touches the database → 503.
+413 and 415; a write → 409 (two changes at the same moment), and by a signed-in user 429 (the
+write rate); parameters → 414 (a URL over the cap); a cursor → 400; and every route
+that touches the database → 503.
 """
 
 from typing import Any
@@ -55,6 +56,7 @@ DESCRIPTIONS = {
     404: "No such record, or one the signed-in user may not see.",
     409: "A change made at the same moment, or one that no longer applies; retry.",
     413: "The request body is larger than the server accepts.",
+    414: "The URL (path and query string) is longer than the server accepts.",
     415: "The request body is not JSON.",
     422: "Invalid input: `errors` names each field.",
     429: "Too many requests; `Retry-After` says when to try again.",
@@ -150,8 +152,10 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
         statuses += [413, 415]
     if parameters or "requestBody" in operation:
         statuses.append(422)
-    if (method, path) in _THROTTLED:
-        statuses.append(429)
+    if parameters:
+        statuses.append(414)  # a URL over the cap (VOUCH_MAX_URL_BYTES)
+    if (method, path) in _THROTTLED or (method in _WRITES and operation.get("security")):
+        statuses.append(429)  # login throttling; the per-user write rate
     if path not in _NO_DATABASE:
         statuses.append(503)
     return statuses

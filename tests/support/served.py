@@ -46,6 +46,7 @@ def vouch_env(settings: Settings, **extra: str) -> dict[str, str]:
         "VOUCH_SEARCH_WORKER_IN_PROCESS": "false",
         "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "false",
         "VOUCH_LOGIN_ATTEMPTS_PER_MINUTE": str(settings.login_attempts_per_minute),
+        "VOUCH_WRITE_RATE_PER_MINUTE": str(settings.write_rate_per_minute),
         "VOUCH_ARGON2_TIME_COST": str(settings.argon2_time_cost),
         "VOUCH_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
         "VOUCH_LOG_LEVEL": "WARNING",
