@@ -170,3 +170,21 @@ def test_a_public_key_given_as_the_private_key_is_refused(keyed: Keyed) -> None:
     refused = verify_with(keyed, key=keyed.private_key)
     assert refused.code == 2
     assert "not a PEM public key" in refused.stderr
+
+
+def test_an_unsigned_checkpoint_file_is_a_plain_checkpoint(keyed: Keyed) -> None:
+    plain = keyed.folder / "plain.json"
+    assert keyed.vouch("audit", "checkpoint", "-o", plain).code == 0
+    assert "signature" not in json.loads(plain.read_text())
+    assert keyed.vouch("audit", "verify", "--checkpoint-file", plain).code == 0
+    checked = keyed.vouch(
+        "audit", "verify", "--checkpoint-file", plain, "--public-key", keyed.public_key
+    )
+    assert checked.code == 1
+    assert "is not signed" in checked.stderr
+
+
+def test_sign_without_a_key_is_refused(keyed: Keyed) -> None:
+    refused = keyed.vouch("audit", "checkpoint", "--sign")
+    assert refused.code == 2
+    assert "--sign and --key go together" in refused.stderr

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from app.audit.models import AuditEvent
 from app.audit.service import verify_chain
@@ -274,3 +275,17 @@ def test_restore_rebuilds_the_search_index(
     assert "rebuilt with 5 threads" in restored.stdout
     hits = make_client(settings).index(settings.meili_index).search("lapsed policy")["hits"]
     assert len(hits) == 5
+
+
+def test_a_restored_postgresql_trail_is_still_write_once(
+    backend: str, env: dict[str, str], backup_dir: Path, empty_url: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("the write-once trigger is PostgreSQL's")
+    assert restore(env, empty_url, backup_dir).code == 0
+    copy = Database(empty_url)
+    try:
+        with pytest.raises(DBAPIError, match="append-only"), copy.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_events SET actor_username = 'mallory' WHERE seq = 1"))
+    finally:
+        copy.dispose()
