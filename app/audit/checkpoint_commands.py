@@ -43,7 +43,8 @@ def kept_checkpoint(file: Path, public_key: Path | None) -> KeptCheckpoint:
 
 def write_checkpoint(head: Checkpoint, key_file: Path | None, output: Path | None) -> str | None:
     """Write `head` (signed with the key in `key_file`, if any) to `output`, or to stdout;
-    returns the signing key's id. The backup's checkpoint is written by this too."""
+    returns the signing key's id. `vouch backup` renders its checkpoint with the same
+    `checkpoints.render`."""
     key = checkpoints.load_private_key(key_file) if key_file else None
     text = checkpoints.render(head, key)
     if output is None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, create_engine, select, text
 from sqlalchemy.orm import Session
 
 from app import migrate
@@ -93,9 +93,10 @@ def create_backup(
                 postgres.dump(settings.database_url, snapshot_id, data, settings.pg_bindir, advance)
         else:
             sqlite.copy_out(db, data)
-            copy = Database(f"sqlite:///{data}")
+            # A plain engine: the application's would turn the copy into WAL mode.
+            copy = create_engine(f"sqlite:///{data}")
             try:
-                with copy.engine.connect() as conn:
+                with copy.connect() as conn:
                     head, revision = _snapshot_facts(conn)
             finally:
                 copy.dispose()

@@ -36,7 +36,7 @@ def copy_in(source: Path, url: str) -> None:
     """Write the backed-up file `source` into the database at `url` with the backup API."""
     target = database_path(url)
     target.parent.mkdir(parents=True, exist_ok=True)
-    backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    backup = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     live = sqlite3.connect(target)
     try:
         backup.backup(live, pages=-1)

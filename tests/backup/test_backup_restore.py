@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.audit.models import AuditEvent
 from app.audit.service import verify_chain
+from app.backup.manifest import describe
 from app.backup.service import ensure_empty
 from app.config import Settings
 from app.db import Database
@@ -249,8 +250,6 @@ def test_a_backup_whose_chain_does_not_match_its_checkpoint_fails_the_restore(
     checkpoint.write_text(json.dumps(doc))
     manifest = json.loads((backup_dir / "manifest.json").read_text())
     manifest["checkpoint"]["hash"] = doc["hash"]
-    from app.backup.manifest import describe
-
     manifest["files"]["checkpoint.json"] = describe(checkpoint)
     (backup_dir / "manifest.json").write_text(json.dumps(manifest))
     failed = restore(env, empty_url, backup_dir)
