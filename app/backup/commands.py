@@ -114,7 +114,8 @@ def _restore(
     except service.TargetNotEmpty as exc:
         raise cli_error(f"{exc}; nothing was changed") from None
     except OperationalError as exc:
-        raise cli_error(f"cannot reach the database to restore into: {exc.orig}") from None
+        said = " ".join(str(exc.orig).split())
+        raise cli_error(f"cannot reach the database to restore into: {said}") from None
     except (PostgresNotFound, ValueError) as exc:
         raise cli_error(str(exc)) from None
     except ToolFailed as exc:
@@ -157,8 +158,8 @@ def _rebuild_search(db: Database, settings: Settings) -> None:
         typer.secho(
             f"warning: search index NOT rebuilt: Meilisearch at {settings.meili_url} did not "
             f"answer ({type(exc).__name__}). The restore is complete; {queued} threads are "
-            "queued on the outbox for `vouch worker`; run `vouch reindex` once Meilisearch "
-            "is up for an index without the threads this backup does not hold",
+            "queued on the outbox for `vouch worker`. Once Meilisearch is up, run "
+            "`vouch reindex` for an index of exactly the restored threads",
             err=True,
             fg=typer.colors.YELLOW,
         )
