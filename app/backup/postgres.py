@@ -60,6 +60,11 @@ def _run(
         raise ToolFailed(f"{Path(argv[0]).name} failed: {last}")
 
 
+def program(name: str, bindir: str = "") -> Path:
+    """The path of PostgreSQL's `name` (pg_dump, pg_restore); PostgresNotFound if none."""
+    return find_bindir(name, bindir or None) / name
+
+
 def dump(
     url: str,
     snapshot_id: str,
@@ -68,17 +73,20 @@ def dump(
     advance: Callable[[int], None] = lambda n: None,
 ) -> None:
     """pg_dump the database at `url` as it is in `snapshot_id`, custom format, to `target`."""
-    program = find_bindir("pg_dump", bindir or None) / "pg_dump"
     libpq, env = _libpq(url)
-    argv = [str(program), "--format=custom", f"--snapshot={snapshot_id}", "--no-password"]
+    argv = [
+        str(program("pg_dump", bindir)),
+        "--format=custom",
+        f"--snapshot={snapshot_id}",
+        "--no-password",
+    ]
     _run([*argv, f"--file={target}", f"--dbname={libpq}"], env, target, advance)
 
 
 def restore(url: str, source: Path, bindir: str = "") -> None:
     """pg_restore `source` into the (empty) database at `url`, all or nothing."""
-    program = find_bindir("pg_restore", bindir or None) / "pg_restore"
     libpq, env = _libpq(url)
-    argv = [str(program), "--no-owner", "--no-privileges", "--exit-on-error"]
+    argv = [str(program("pg_restore", bindir)), "--no-owner", "--no-privileges", "--exit-on-error"]
     argv += ["--single-transaction", "--no-password", f"--dbname={libpq}", str(source)]
     _run(argv, env, None, lambda n: None)
 

@@ -81,6 +81,8 @@ def create_backup(
     """
     key = checkpoints.load_private_key(sign_key) if sign_key else None  # fail before writing
     kind = db.engine.dialect.name
+    if kind == "postgresql":
+        postgres.program("pg_dump", settings.pg_bindir)  # found, before anything is written
     data = directory / manifests.DATA_FILES[kind]
     prepare_folder(directory)
     with session_scope(db) as session:

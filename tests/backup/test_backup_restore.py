@@ -288,3 +288,20 @@ def test_a_restored_postgresql_trail_is_still_write_once(
             conn.execute(text("UPDATE audit_events SET actor_username = 'mallory' WHERE seq = 1"))
     finally:
         copy.dispose()
+
+
+def test_a_backup_without_pg_dump_says_where_it_looked_and_writes_nothing(
+    backend: str, env: dict[str, str], db: Database, tmp_path: Path
+) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite needs no PostgreSQL programs")
+    with db.session(write=False) as session:
+        head = verify_chain(session).head_seq
+    nowhere = tmp_path / "bin"
+    nowhere.mkdir()
+    refused = run_in_process({**env, "VOUCH_PG_BINDIR": str(nowhere)}, "backup", tmp_path / "b")
+    assert refused.code == 2
+    assert f"VOUCH_PG_BINDIR={nowhere} has no pg_dump" in refused.stderr
+    assert not (tmp_path / "b").exists()
+    with db.session(write=False) as session:
+        assert verify_chain(session).head_seq == head  # no backup.create for a backup not made
