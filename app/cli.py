@@ -2,16 +2,19 @@
 
 import getpass
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
 from app import migrate as migrations
+from app.audit import checkpoint_commands
 from app.audit import commands as audit_commands
 from app.audit.actions import render_markdown
 from app.audit.service import Actor, AuditContext, verify_chain
 from app.auth import passwords
+from app.backup import commands as backup_commands
 from app.config import get_settings
 from app.db import Database, session_scope
 from app.errors import AppError
@@ -219,12 +222,24 @@ def topics_create(
 def audit_verify(
     checkpoint_seq: Annotated[int | None, typer.Option(help="A kept checkpoint's seq.")] = None,
     checkpoint_hash: Annotated[str | None, typer.Option(help="That checkpoint's hash.")] = None,
+    checkpoint_file: Annotated[
+        Path | None, typer.Option(help="A checkpoint file (`vouch audit checkpoint`).")
+    ] = None,
+    public_key: Annotated[
+        Path | None, typer.Option(help="Public key the checkpoint file must be signed with.")
+    ] = None,
 ) -> None:
     """Recompute the audit chain; exit 1 and name the first bad seq when it is broken."""
     if (checkpoint_seq is None) != (checkpoint_hash is None):
         typer.secho("error: give --checkpoint-seq and --checkpoint-hash together", err=True)
         raise typer.Exit(code=2)
+    if checkpoint_file is not None and checkpoint_seq is not None:
+        raise checkpoint_commands.cli_error("give --checkpoint-file or --checkpoint-seq, not both")
+    if public_key is not None and checkpoint_file is None:
+        raise checkpoint_commands.cli_error("--public-key checks a --checkpoint-file")
     against = None if checkpoint_seq is None else (checkpoint_seq, str(checkpoint_hash))
+    if checkpoint_file is not None:
+        against = checkpoint_commands.kept_checkpoint(checkpoint_file, public_key).against
     db = _database()
     try:
         with db.session(write=False) as session:
@@ -249,6 +264,8 @@ def audit_actions() -> None:
 
 
 audit_commands.register(audit_app, _database, cli_context)
+checkpoint_commands.register(audit_app, _database)
+backup_commands.register(app, _database, cli_context)
 
 
 @app.command()

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=60 * 24 * 30)
     log_level: str = "INFO"
+    # The folder of pg_dump and pg_restore (`vouch backup`, `vouch restore`); found with
+    # `pg_config --bindir` when empty.
+    pg_bindir: str = ""
 
     wrong_answer_threshold: int = Field(default=2, ge=1)
     topic_window_days: int = Field(default=30, ge=1)

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 
 def _project_root() -> Path:
@@ -32,3 +34,19 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+def head_revision(database_url: str) -> str | None:
+    """The newest revision of this version's migrations."""
+    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+
+
+def is_known_revision(database_url: str, revision: str) -> bool:
+    """Whether `revision` is one of this version's migrations (a newer Vouch's is not)."""
+    try:
+        return (
+            ScriptDirectory.from_config(alembic_config(database_url)).get_revision(revision)
+            is not None
+        )
+    except CommandError:
+        return False

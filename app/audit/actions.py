@@ -18,6 +18,19 @@ ACTIONS: dict[str, Action] = {
         "`filter` (the criteria set: `since`, `until`, `actor`, `action`, `target_type`, "
         "`target_id`) and `format` (`ndjson` or `csv`); the export covers events up to this one.",
     ),
+    "backup.create": Action(
+        "The operator backed up the whole database (`vouch backup`); recorded before the "
+        "snapshot is taken, so the backup holds this event.",
+        "`database` (`postgresql` or `sqlite`) and `signed` (whether the backup's checkpoint "
+        "is signed).",
+    ),
+    "backup.restore": Action(
+        "A backup was restored into an empty database (`vouch restore`) and its audit chain "
+        "verified against the checkpoint kept beside it; the first event after the restored "
+        "chain.",
+        "`created_at` of the backup, its `checkpoint` (`seq`, `hash`, `key_id` when the "
+        "signature was checked) and `alembic_revision`.",
+    ),
     "auth.login": Action(
         "A login attempt; outcome `success` or `failure`.",
         "`username` tried; on failure `reason` (`unknown-user`, `bad-password`, `inactive`); "

@@ -7,43 +7,21 @@ database and the audit context of the operator at the console.
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import DownloadColumn
 
+from app.audit.checkpoint_commands import cli_error, kept_checkpoint
 from app.audit.export import ExportFormat, count_events, export_batches, start_export
 from app.audit.offline import Anchor, verify_lines
 from app.audit.schemas import ExportQuery
 from app.audit.service import AuditContext
 from app.db import Database, session_scope
-
-
-@contextmanager
-def _progress(
-    label: str, total: int | None, done: ProgressColumn | None = None
-) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr when it is a terminal; yields `advance(n)`."""
-    if not sys.stderr.isatty():
-        yield lambda n: None
-        return
-    done = done or MofNCompleteColumn()
-    columns = (TextColumn(label), BarColumn(), done, TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+from app.progress import progress_bar
 
 
 def _refuse(exc: ValidationError) -> None:
@@ -98,7 +76,7 @@ def register(
                 with db.session(write=False) as session:
                     total = count_events(session, criteria, through)
             exported = 0
-            with _progress("exporting", total) as advance:
+            with progress_bar("exporting", total) as advance:
                 for events, data in export_batches(db.engine, criteria, through, query.format):
                     out.write(data)
                     exported += events
@@ -119,15 +97,28 @@ def register(
             str | None, typer.Option(help="A checkpoint's hash the file must hold.")
         ] = None,
         head_seq: Annotated[int | None, typer.Option(help="That checkpoint's seq.")] = None,
+        checkpoint_file: Annotated[
+            Path | None, typer.Option(help="A checkpoint file the export must hold.")
+        ] = None,
+        public_key: Annotated[
+            Path | None, typer.Option(help="Public key the checkpoint file must be signed with.")
+        ] = None,
     ) -> None:
         """Verify an exported NDJSON file offline; exit 1 naming the first bad seq."""
         if head_seq is not None and head_hash is None:
             typer.secho("error: --head-seq needs --head-hash", err=True, fg="red")
             raise typer.Exit(code=2)
+        if checkpoint_file is not None and head_hash is not None:
+            raise cli_error("give --checkpoint-file or --head-hash, not both")
+        if public_key is not None and checkpoint_file is None:
+            raise cli_error("--public-key checks a --checkpoint-file")
         anchor = Anchor(head_hash, head_seq) if head_hash else None
+        if checkpoint_file is not None:
+            kept = kept_checkpoint(checkpoint_file, public_key)
+            anchor = Anchor(kept.hash, kept.seq)
         with (
             file.open("rb") as lines,
-            _progress("verifying", file.stat().st_size, DownloadColumn()) as advance,
+            progress_bar("verifying", file.stat().st_size, DownloadColumn()) as advance,
         ):
             report = verify_lines(_advancing(lines, advance), partial=partial, anchor=anchor)
         result = {**report.as_dict(), "first_seq": report.first_seq, "gaps": report.gaps}

@@ -4,6 +4,7 @@ On PostgreSQL the write-once trigger is disabled for the tampering transaction
 only (the harness connects as a superuser); it is back on when it commits.
 """
 
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,7 +79,27 @@ def swap_events(db: Database, first: int, second: int) -> None:
             conn.execute(update(EVENTS).where(EVENTS.c.seq == old).values(seq=new))
 
 
-# The same four on an exported NDJSON file, given as its lines.
+def rewrite_from(db: Database, seq: int) -> None:
+    """Change the event at `seq` and recompute every hash from there on, head included:
+    a chain consistent in itself, which only a kept checkpoint can tell from the real one."""
+    with tampering(db) as conn:
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(select(EVENTS).where(EVENTS.c.seq >= seq - 1).order_by("seq"))
+        ]
+        rows[1]["payload"] = {"rewritten": True}
+        for previous, row in itertools.pairwise(rows):
+            row["prev_hash"] = previous["hash"]
+            row["hash"] = event_hash(row)
+            conn.execute(
+                update(EVENTS)
+                .where(EVENTS.c.seq == row["seq"])
+                .values(payload=row["payload"], prev_hash=row["prev_hash"], hash=row["hash"])
+            )
+        conn.execute(update(AuditHead.__table__).values(hash=rows[-1]["hash"]))
+
+
+# The same on an exported NDJSON file, given as its lines.
 
 
 def _index(lines: list[str], seq: int) -> int:
@@ -102,6 +123,17 @@ def file_insert_forged(lines: list[str], seq: int) -> list[str]:
     i = _index(lines, seq)
     forged = forged_after(json.loads(lines[i - 1]))
     return [*lines[:i], json.dumps(forged), *lines[i:]]
+
+
+def file_rewrite_from(lines: list[str], seq: int) -> list[str]:
+    """`rewrite_from` on an export: the event at `seq` changed, every later hash recomputed."""
+    i = _index(lines, seq)
+    events = [json.loads(line) for line in lines]
+    events[i]["payload"] = {"rewritten": True}
+    for previous, event in itertools.pairwise(events[i - 1 :]):
+        event["prev_hash"] = previous["hash"]
+        event["hash"] = event_hash(event)
+    return [*lines[:i], *(json.dumps(event) for event in events[i:])]
 
 
 def file_swap(lines: list[str], first: int, second: int) -> list[str]:

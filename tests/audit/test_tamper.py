@@ -1,6 +1,5 @@
 """Tampering with the trail, in the database or in an exported file, is caught at the exact seq."""
 
-import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from app.audit.chain import event_hash
 from app.audit.models import AuditHead
 from app.cli import app as cli
 from app.db import Database
@@ -118,7 +116,7 @@ def test_a_chain_rewritten_with_every_hash_recomputed_fails_only_against_a_check
 ) -> None:
     kept = client.get("/audit/checkpoint", headers=officer.headers).json()
     target = kept["seq"] // 2
-    _rewrite_from(db, target)
+    tampering.rewrite_from(db, target)
     assert verify(client, officer)["ok"] is True  # consistent in itself: why checkpoints exist
     report = verify(client, officer, checkpoint_seq=kept["seq"], checkpoint_hash=kept["hash"])
     assert (report["ok"], report["first_bad_seq"]) == (False, kept["seq"])
@@ -139,26 +137,6 @@ def test_a_checkpoint_past_the_head_means_events_were_cut(
     assert verify(client, officer)["ok"] is True
     report = verify(client, officer, checkpoint_seq=kept["seq"], checkpoint_hash=kept["hash"])
     assert (report["ok"], report["first_bad_seq"]) == (False, kept["seq"])
-
-
-def _rewrite_from(db: Database, seq: int) -> None:
-    """Change the event at `seq` and recompute every hash from there on, head included."""
-    events = tampering.EVENTS
-    with tampering.tampering(db) as conn:
-        rows = [
-            dict(r._mapping)
-            for r in conn.execute(select(events).where(events.c.seq >= seq - 1).order_by("seq"))
-        ]
-        rows[1]["payload"] = {"rewritten": True}
-        for previous, row in itertools.pairwise(rows):
-            row["prev_hash"] = previous["hash"]
-            row["hash"] = event_hash(row)
-            conn.execute(
-                update(events)
-                .where(events.c.seq == row["seq"])
-                .values(payload=row["payload"], prev_hash=row["prev_hash"], hash=row["hash"])
-            )
-        conn.execute(update(AuditHead.__table__).values(hash=rows[-1]["hash"]))
 
 
 # The same four tamperings on an exported file, checked offline with `vouch audit verify-file`.

@@ -6,7 +6,6 @@ import atexit
 import contextlib
 import os
 import pwd
-import re
 import shlex
 import shutil
 import signal
@@ -19,13 +18,11 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from app import postgres_tools
+from app.postgres_tools import PostgresNotFound as PostgresNotFound
+
 DATABASE = "vouch_test"
 SERVER_USER = "nobody"  # PostgreSQL refuses to run as root, so root hands the server to this user.
-_NOT_FOUND = "PostgreSQL server binaries not found; install the postgresql package"
-
-
-class PostgresNotFound(RuntimeError):
-    """The PostgreSQL server binaries (initdb, pg_ctl) could not be located."""
 
 
 class PostgresStartError(RuntimeError):
@@ -33,35 +30,8 @@ class PostgresStartError(RuntimeError):
 
 
 def find_bindir() -> Path:
-    """Return the folder holding initdb and pg_ctl, or raise PostgresNotFound.
-
-    Order: $VOUCH_PG_BINDIR, `pg_config --bindir`, the highest /usr/lib/postgresql/*/bin,
-    then the folder of `initdb` on PATH.
-    """
-    if env := os.environ.get("VOUCH_PG_BINDIR"):
-        if (Path(env) / "initdb").is_file():
-            return Path(env)
-        raise PostgresNotFound(f"{_NOT_FOUND} (VOUCH_PG_BINDIR={env} has no initdb)")
-    if pg_config := shutil.which("pg_config"):
-        try:
-            out = subprocess.run(
-                [pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            out = ""
-        if out and (Path(out) / "initdb").is_file():
-            return Path(out)
-    debian = [
-        p
-        for p in Path("/usr/lib/postgresql").glob("*/bin")
-        if re.fullmatch(r"\d+(\.\d+)*", p.parent.name) and (p / "initdb").is_file()
-    ]
-    if debian:
-        return max(debian, key=lambda p: tuple(int(n) for n in p.parent.name.split(".")))
-    if initdb := shutil.which("initdb"):
-        # Resolve symlinks: pg_ctl lives next to the real initdb, not necessarily next to the link.
-        return Path(initdb).resolve().parent
-    raise PostgresNotFound(_NOT_FOUND)
+    """The folder holding initdb and pg_ctl ($VOUCH_PG_BINDIR first), or PostgresNotFound."""
+    return postgres_tools.find_bindir("initdb", os.environ.get("VOUCH_PG_BINDIR"))
 
 
 def _free_port() -> int:

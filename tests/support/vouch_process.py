@@ -1,0 +1,72 @@
+"""Running the `vouch` command line as a real process, against a test's settings."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+
+VOUCH = Path(sys.executable).parent / "vouch"
+
+
+@dataclass
+class Ran:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The JSON report a verify command prints as its first line."""
+        return dict(json.loads(self.stdout.splitlines()[0]))
+
+
+def vouch_env(settings: Settings, database_url: str | None = None) -> dict[str, str]:
+    """The environment of a `vouch` process on `settings` (or another database)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")}
+    return {
+        **env,
+        "VOUCH_DATABASE_URL": database_url or settings.database_url,
+        "VOUCH_MEILI_URL": settings.meili_url,
+        "VOUCH_MEILI_KEY": settings.meili_key,
+        "VOUCH_MEILI_INDEX": settings.meili_index,
+        "VOUCH_ARGON2_TIME_COST": "1",
+        "VOUCH_ARGON2_MEMORY_KIB": "64",
+        "VOUCH_PG_BINDIR": os.environ.get("VOUCH_PG_BINDIR", ""),
+    }
+
+
+def run_vouch(env: dict[str, str], cwd: Path, *args: str | Path) -> Ran:
+    """`vouch ARGS...` in `cwd` (where no .env lies), to its end."""
+    done = subprocess.run(
+        [str(VOUCH), *map(str, args)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    return Ran(done.returncode, done.stdout, done.stderr)
+
+
+def run_in_process(env: dict[str, str], *args: str | Path) -> Ran:
+    """`vouch ARGS...` through typer's runner in this process, with `env` as its
+    environment: the same command, without the start-up of a process."""
+    from typer.testing import CliRunner
+
+    from app.cli import app as cli
+    from app.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, [str(arg) for arg in args], env=env)
+    finally:
+        get_settings.cache_clear()
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
