@@ -3,14 +3,13 @@
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.config import Settings
-
-VOUCH = Path(sys.executable).parent / "vouch"
+from tests.support import served
+from tests.support.served import VOUCH
 
 
 @dataclass
@@ -26,18 +25,16 @@ class Ran:
 
 
 def vouch_env(settings: Settings, database_url: str | None = None) -> dict[str, str]:
-    """The environment of a `vouch` process on `settings` (or another database)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")}
-    return {
-        **env,
-        "VOUCH_DATABASE_URL": database_url or settings.database_url,
-        "VOUCH_MEILI_URL": settings.meili_url,
-        "VOUCH_MEILI_KEY": settings.meili_key,
-        "VOUCH_MEILI_INDEX": settings.meili_index,
-        "VOUCH_ARGON2_TIME_COST": "1",
-        "VOUCH_ARGON2_MEMORY_KIB": "64",
-        "VOUCH_PG_BINDIR": os.environ.get("VOUCH_PG_BINDIR", ""),
-    }
+    """The environment of a `vouch` process on `settings` (or another database), with the
+    test's Meilisearch."""
+    return served.vouch_env(
+        settings,
+        VOUCH_DATABASE_URL=database_url or settings.database_url,
+        VOUCH_MEILI_URL=settings.meili_url,
+        VOUCH_MEILI_KEY=settings.meili_key,
+        VOUCH_MEILI_INDEX=settings.meili_index,
+        VOUCH_PG_BINDIR=os.environ.get("VOUCH_PG_BINDIR", ""),
+    )
 
 
 def run_vouch(env: dict[str, str], cwd: Path, *args: str | Path) -> Ran:
