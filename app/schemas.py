@@ -1,6 +1,7 @@
 """Schema building blocks shared by every domain."""
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -35,6 +36,17 @@ class RequestModel(BaseModel):
         if _has_nul(value):
             raise ValueError("must not contain NUL characters")
         return value
+
+
+def one_line(value: str) -> str:
+    """Refuse control characters (line breaks, tabs, escapes) in a text that is shown on
+    one line and travels in headers: a title becomes an email's subject."""
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("must be one line, without control characters")
+    return value
+
+
+OneLine = AfterValidator(one_line)
 
 
 class ResponseModel(BaseModel):

@@ -414,3 +414,13 @@ def test_a_number_where_a_date_is_documented_is_422(
     response = send(client, db, world, "GET", "/digest", params={"since": since})
     assert response.status_code == 422
     assert fields(response) == {"query.since"}
+
+
+@pytest.mark.parametrize("title", ["Line one\nline two", "Tab\tin the title", "Bell \x07 rings"])
+def test_a_title_on_more_than_one_line_is_422(
+    client: TestClient, db: Database, world: World, title: str
+) -> None:
+    body = {"title": title, "body": "Details.", "topic": "claims"}
+    response = send(client, db, world, "POST", "/questions", json=body)
+    assert response.status_code == 422
+    assert fields(response) == {"body.title"}

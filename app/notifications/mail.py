@@ -74,6 +74,9 @@ def compose(
         subject = items[0].headline
         intro = f"Hello {user.display_name},"
         why = f"You get this email for: {KIND_LABELS[NotificationKind(delivery.kind)]}."
+    # One line whatever the data holds (an imported title may carry a line break, which
+    # the email library refuses in a header: that would fail the whole batch).
+    subject = " ".join(subject.split())
     if len(subject) > 150:
         subject = subject[:149] + "…"
     unsubscribe_url = describe.public(
@@ -92,7 +95,7 @@ def compose(
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = settings.mail_from
-    msg["To"] = Address(user.display_name, addr_spec=str(user.email))
+    msg["To"] = Address(" ".join(user.display_name.split()), addr_spec=str(user.email))
     msg["Date"] = format_datetime(delivery.created_at)
     msg["Message-ID"] = message_id(settings, delivery)
     msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"

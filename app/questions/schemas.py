@@ -3,9 +3,9 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
-from app.schemas import RequestModel, ResponseModel, Slug, UserSummary
+from app.schemas import OneLine, RequestModel, ResponseModel, Slug, UserSummary
 
-Title = Annotated[str, StringConstraints(min_length=10, max_length=200)]
+Title = Annotated[str, StringConstraints(min_length=10, max_length=200), OneLine]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", max_length=32)]
 Tags = Annotated[list[Tag], Field(max_length=5)]

@@ -5,10 +5,10 @@ from pydantic import EmailStr, Field, StringConstraints, ValidationInfo, field_v
 from pydantic_core import PydanticCustomError
 
 from app.auth.password_policy import MAX_LENGTH, MIN_LENGTH, password_problem
-from app.schemas import RequestModel, ResponseModel, Slug, Username
+from app.schemas import OneLine, RequestModel, ResponseModel, Slug, Username
 from app.users.models import Role
 
-DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=120), OneLine]
 # An address to send email notifications to (syntax checked; no DNS look-up).
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 # A local account's password. Its rules (`app.auth.password_policy`) are checked by the

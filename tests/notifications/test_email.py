@@ -500,3 +500,29 @@ def test_a_late_outcome_from_a_worker_whose_lease_ran_out_does_not_undo_a_sent_e
         ).scalar_one()
         assert tries == 2  # both tries on record
     assert len(smtp.mailbox.to(address(expert))) == 1
+
+
+def test_a_title_with_a_line_break_in_the_database_still_mails_on_one_line(
+    client: TestClient, people: People, db: Database, settings: Settings, smtp: SmtpServer
+) -> None:
+    """An imported title can hold what the API refuses; its email goes out, and so do the
+    others sent with it."""
+    from app.questions.models import Question
+
+    expert = people.make("expert", topics=("claims",), email=True)
+    asker = people.make("rep")
+    broken = ask(client, asker, "claims", title="Is flood damage covered at all?")
+    ask(client, asker, "claims", title="Is storm damage covered at all?")
+    with session_scope(db) as session:
+        session.execute(
+            update(Question)
+            .where(Question.id == broken["id"])
+            .values(title="Is flood damage\r\nBcc: someone@example.net covered?")
+        )
+    assert send_all(db, settings) == 2
+    subjects = sorted(str(r.message["Subject"]).strip() for r in smtp.mailbox.to(address(expert)))
+    assert subjects == [
+        "New question in Claims: Is flood damage Bcc: someone@example.net covered?",
+        "New question in Claims: Is storm damage covered at all?",
+    ]
+    assert all(r.recipients == [address(expert)] for r in smtp.mailbox.received)
