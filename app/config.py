@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     token_ttl_minutes: int = Field(default=12 * 60, ge=1, le=60 * 24 * 30)
     log_level: str = "INFO"
+    # Log lines: `json` (one object a line: what log collectors parse), `text` (for a
+    # person at a terminal), or `auto`: text when standard error is a terminal, JSON
+    # otherwise (a container, a service manager, a file). See docs/operations.md.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # The bearer token a Prometheus scraper sends to GET /metrics. Empty: /metrics answers
+    # 404, as if it did not exist (see docs/operations.md, "Metrics").
+    metrics_token: SecretStr = SecretStr("")
 
     wrong_answer_threshold: int = Field(default=2, ge=1)
     topic_window_days: int = Field(default=30, ge=1)
