@@ -1,12 +1,18 @@
-"""Serving the app over real HTTP in a background thread, for tests that need concurrency."""
+"""Serving the app over real HTTP: in a background thread, for tests that need concurrency,
+or as `vouch serve` in a subprocess."""
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -60,3 +66,53 @@ def live_server(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def wait_for(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    """Poll `check` until it holds; fail the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).is_success
+    except httpx.HTTPError:
+        return False
+
+
+@contextmanager
+def vouch_serve(
+    database_url: str, workers: int, env: dict[str, str], stderr: IO[bytes] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`vouch serve --workers N` in a subprocess on a free port, its workers stopped and
+    search unreachable, with `env` on top; yields the process and the port once every
+    worker listens. Killed at the end if it still runs."""
+    port = free_port()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")},
+        "VOUCH_DATABASE_URL": database_url,
+        "VOUCH_MEILI_URL": "http://127.0.0.1:9",
+        "VOUCH_SEARCH_WORKER_IN_PROCESS": "false",
+        "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "false",
+        "VOUCH_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    vouch = Path(sys.executable).parent / "vouch"
+    process = subprocess.Popen(
+        [str(vouch), "serve", "--port", str(port), "--workers", str(workers)],
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    try:
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/api/v1/healthz"), "the API to start")
+        wait_for(lambda: listening_sockets(port) == workers, "every worker to listen")
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
