@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 ACCESS_LOGGER = "vouch.access"
+# Libraries whose INFO lines name whole URLs (a webhook's may hold its secret).
+QUIET_AT_INFO = ("httpx", "httpcore")
 
 # The attributes every LogRecord has; anything else on a record was passed as `extra`.
 _STANDARD = frozenset(
@@ -68,3 +70,6 @@ def configure_logging(level: str, log_format: Literal["auto", "json", "text"]) -
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = name != "uvicorn.access"
+    # httpx logs every request's full URL at INFO: a webhook's URL may carry its secret.
+    for name in QUIET_AT_INFO:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

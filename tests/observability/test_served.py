@@ -6,18 +6,24 @@ import os
 import signal
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from app.audit.service import Actor, AuditContext
 from app.config import Settings
 from app.db import Database, session_scope
+from app.notifications import webhooks
+from app.topics.schemas import TopicCreate
+from app.topics.service import create_topic
 from app.users.schemas import UserCreate
 from app.users.service import create_user
 from tests.factories import PASSWORD, SETUP
 from tests.observability.scrape import Samples, scrape, value
 from tests.support.live_server import listening_sockets, vouch_serve, wait_for
+from tests.support.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads processes from /proc"
@@ -91,19 +97,39 @@ def test_a_dead_workers_counts_stay_and_the_metrics_folder_goes_at_the_end(
     assert not folder.exists()
 
 
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
 def test_log_lines_are_json_with_the_request_fields_and_never_a_secret(
-    settings: Settings, db: Database, tmp_path: Path
+    settings: Settings, db: Database, tmp_path: Path, receiver: Receiver
 ) -> None:
+    # A webhook whose URL holds its secret in the path, as a Slack one does.
+    hook_path = f"/services/{uuid.uuid4().hex}"
     with session_scope(db) as session:
         user_id = create_user(
             session,
             SETUP,
             UserCreate(username="logged", display_name="Logged", password=PASSWORD, roles=["rep"]),
         ).id
+        topic = create_topic(session, SETUP, TopicCreate(slug="claims", name="Claims"))
+        admin = AuditContext(actor=Actor(user_id, "logged", ("admin",)))
+        webhooks.create(
+            session, admin, settings, topic, receiver.url(hook_path), webhooks.Format.slack
+        )
     wrong_password = f"wrong-{uuid.uuid4().hex}"
     in_query = f"query-{uuid.uuid4().hex}"
     log = tmp_path / "stderr.log"
-    env = {"VOUCH_LOG_FORMAT": "json", "VOUCH_LOG_LEVEL": "INFO", "VOUCH_METRICS_TOKEN": TOKEN}
+    env = {
+        "VOUCH_LOG_FORMAT": "json",
+        "VOUCH_LOG_LEVEL": "INFO",
+        "VOUCH_METRICS_TOKEN": TOKEN,
+        "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "true",
+        "VOUCH_WEBHOOK_ALLOW_PRIVATE": "true",
+    }
     with log.open("wb") as stderr, vouch_serve(settings.database_url, 1, env, stderr) as served:
         process, port = served
         base = f"http://127.0.0.1:{port}"
@@ -120,6 +146,10 @@ def test_log_lines_are_json_with_the_request_fields_and_never_a_secret(
             listed = client.get("/api/v1/questions", params={"token": in_query, "q": in_query})
             assert listed.status_code in (200, 401)
             assert client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).is_success
+            question = {"title": "A lapsed policy?", "body": "Paid late.", "topic": "claims"}
+            bearer = {"Authorization": f"Bearer {token}"}
+            assert client.post("/api/v1/questions", json=question, headers=bearer).is_success
+            wait_for(lambda: bool(receiver.to(hook_path)), "the webhook call")
         # Stopped as a service manager does: uvicorn finishes and re-raises the signal.
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -139,5 +169,5 @@ def test_log_lines_are_json_with_the_request_fields_and_never_a_secret(
     # uvicorn's error log through the same formatter; its access log off.
     assert any(line["logger"] == "uvicorn.error" for line in lines)
     assert not [line for line in lines if line["logger"] == "uvicorn.access"]
-    for secret in (PASSWORD, wrong_password, token, in_query, TOKEN):
+    for secret in (PASSWORD, wrong_password, token, in_query, TOKEN, hook_path):
         assert secret not in text
