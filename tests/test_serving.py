@@ -6,15 +6,20 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.config import Settings
-from tests.support.live_server import ESTABLISHED, free_port, listening_sockets, tcp_sockets
+from tests.support.live_server import (
+    ESTABLISHED,
+    answers,
+    listening_sockets,
+    tcp_sockets,
+    vouch_serve,
+    wait_for,
+)
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads connections from /proc"
@@ -59,44 +64,16 @@ def _established(pid: int, port: int) -> int:
 
 @pytest.fixture
 def served(settings: Settings) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")},
-        "VOUCH_DATABASE_URL": settings.database_url,
-        "VOUCH_MEILI_URL": "http://127.0.0.1:9",
-        "VOUCH_SEARCH_WORKER_IN_PROCESS": "false",
-        "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "false",
-        "VOUCH_LOG_LEVEL": "WARNING",
-    }
-    vouch = Path(sys.executable).parent / "vouch"
-    process = subprocess.Popen(
-        [str(vouch), "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(lambda: _healthy(port), "the API to start")
-        _wait_for(lambda: listening_sockets(port) == 2, "both workers to listen")
-        yield process, port
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with vouch_serve(settings.database_url, 2, {}) as served:
+        yield served
 
 
 def _healthy(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/api/v1/healthz", timeout=2).is_success
-    except httpx.HTTPError:
-        return False
+    return answers(f"http://127.0.0.1:{port}/api/v1/healthz")
 
 
 def _wait_for(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.1)
+    wait_for(check, what, seconds)
 
 
 def test_connections_opened_together_are_spread_over_both_processes(

@@ -2,13 +2,14 @@
 or as `vouch serve` in a subprocess."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -90,7 +91,8 @@ def vouch_serve(
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`vouch serve --workers N` in a subprocess on a free port, its workers stopped and
     search unreachable, with `env` on top; yields the process and the port once every
-    worker listens. Killed at the end if it still runs."""
+    worker listens. Stopped at the end if it still runs: SIGTERM, then SIGKILL to its
+    whole process group (a supervisor killed alone would leave its workers running)."""
     port = free_port()
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")},
@@ -107,6 +109,7 @@ def vouch_serve(
         env=environment,
         stdin=subprocess.DEVNULL,
         stderr=stderr,
+        start_new_session=True,
     )
     try:
         wait_for(lambda: answers(f"http://127.0.0.1:{port}/api/v1/healthz"), "the API to start")
@@ -114,5 +117,9 @@ def vouch_serve(
         yield process, port
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=30)
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
