@@ -3,6 +3,8 @@ the workers' retries share."""
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 
 class BackgroundLoop:
@@ -26,3 +28,16 @@ class BackgroundLoop:
 def backoff(first: float, attempts: int, cap: float) -> float:
     """Seconds to wait after `attempts` failed tries: `first`, doubling, at most `cap`."""
     return float(min(cap, first * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Rows a worker has still to handle, and since when the longest-waiting of them has
+    been due (None when there are none)."""
+
+    rows: int
+    oldest: datetime | None
+
+    def age_seconds(self, now: datetime) -> float:
+        """How long the oldest row has waited; 0 with nothing waiting."""
+        return max(0.0, (now - self.oldest).total_seconds()) if self.oldest else 0.0

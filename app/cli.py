@@ -64,7 +64,8 @@ def serve(
     """Run the HTTP API (docs at /docs)."""
     from app import serving
 
-    serving.serve(host, port, workers, get_settings().log_level.lower())
+    settings = get_settings()
+    serving.serve(host, port, workers, settings.log_level.lower(), settings.log_format)
 
 
 @app.command()
@@ -82,9 +83,11 @@ def worker() -> None:
     import threading
 
     from app.notifications.worker import notification_loops
+    from app.observability.logs import configure_logging
     from search.worker import make_relay
 
     settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
     db = _database()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     # The folder of pg_dump and pg_restore (`vouch backup`, `vouch restore`); found with
     # `pg_config --bindir` when empty.
     pg_bindir: str = ""
+    # Log lines: `json` (one object a line: what log collectors parse), `text` (for a
+    # person at a terminal), or `auto`: text when standard error is a terminal, JSON
+    # otherwise (a container, a service manager, a file). See docs/operations.md.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # The bearer token a Prometheus scraper sends to GET /metrics. Empty: /metrics answers
+    # 404, as if it did not exist (see docs/operations.md, "Metrics").
+    metrics_token: SecretStr = SecretStr("")
 
     wrong_answer_threshold: int = Field(default=2, ge=1)
     topic_window_days: int = Field(default=30, ge=1)

@@ -100,12 +100,18 @@ async def bearer_credentials(
 BearerToken = Annotated[HTTPAuthorizationCredentials, Depends(bearer_credentials)]
 
 
+def note_user(request: Request, user_id: int) -> None:
+    """Put the signed-in user's id on the request's state: the access log line names it."""
+    request.state.user_id = user_id
+
+
 def get_current_user(
     request: Request, session: SessionDep, settings: SettingsDep, credentials: BearerToken
 ) -> User:
     """The token's holder; a write (any method but GET, HEAD, OPTIONS) is counted against
     their write rate limit, in the write's own transaction (429 past it)."""
     user = auth_service.user_for_token(session, settings, credentials.credentials)
+    note_user(request, user.id)
     if counts(request):
         count_write(session, settings, user.id)
     return user
@@ -121,7 +127,10 @@ def viewer(request: Request, credentials: HTTPAuthorizationCredentials) -> Actor
     It blocks on the database: call it from the thread pool.
     """
     settings: Settings = request.app.state.settings
-    return auth_service.actor_for_token(get_database(request), settings, credentials.credentials)
+    actor = auth_service.actor_for_token(get_database(request), settings, credentials.credentials)
+    if actor.id is not None:
+        note_user(request, actor.id)
+    return actor
 
 
 def check_roles(user: User, roles: tuple[Role, ...]) -> User:

@@ -17,6 +17,7 @@ from app.db import Database
 from app.middleware import PageCompression, RequestContextMiddleware
 from app.notifications.router import router as notifications_router
 from app.notifications.worker import start_notification_workers
+from app.observability.router import router as metrics_router
 from app.questions.router import router as questions_router
 from app.recognition.router import router as recognition_router
 from app.resources.router import router as resources_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.searcher = searcher
     problem_handlers.install(app, page_errors=web_errors.error_page)
     app.include_router(api_router())
+    app.include_router(metrics_router)
     openapi.install(app)
     web.install(app)
     app.add_middleware(PageCompression)

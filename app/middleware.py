@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids, body limits, content types, and a last-resort 500."""
+"""ASGI middleware: request ids, body limits, content types, a last-resort 500, and each
+request's metrics and access log line."""
 
 import html
 import json
@@ -6,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -20,9 +22,13 @@ from app.errors import (
     UriTooLong,
     problem_body,
 )
+from app.observability.logs import ACCESS_LOGGER
+from app.observability.metrics import method_label, observe_request
+from app.observability.routes import RouteTemplates
 from app.problem_handlers import is_api_path
 
 log = logging.getLogger("vouch.http")
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -106,12 +112,18 @@ class RequestContextMiddleware:
     query string) longer than `max_url_bytes` 414, a body that is not JSON gets
     415, and any exception that escapes the application becomes a 500 problem
     that still carries the request id, so a user can quote it to support.
+
+    Once answered, the request is counted by its route template and status
+    (`vouch_http_requests_total`, `vouch_http_request_duration_seconds`) and logged as
+    one `vouch.access` line: request id, user id, method, route template, status and
+    duration; never the path, query, headers or body (they may carry secrets).
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, max_url_bytes: int = 4096) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_url_bytes = max_url_bytes
+        self.routes = RouteTemplates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,7 +132,6 @@ class RequestContextMiddleware:
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        started = False
         extra_headers = [(b"x-request-id", request_id.encode())]
         if not is_api_path(scope["path"]):
             extra_headers += PAGE_HEADERS
@@ -128,11 +139,12 @@ class RequestContextMiddleware:
                 extra_headers.append(_NO_STORE)
 
         arrived = time.perf_counter()
+        status = 500  # until a response starts: what the client gets if none does
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
                 # The time the server took, from the request's arrival to its response
                 # being ready to send (rendered and compressed): `Server-Timing`.
                 took = f"app;dur={(time.perf_counter() - arrived) * 1000:.1f}".encode()
@@ -168,12 +180,27 @@ class RequestContextMiddleware:
             )
             await send_with_id({"type": "http.response.body", "body": encoded})
 
+        try:
+            await self._answer(scope, receive, send_with_id, problem, request_id)
+        finally:
+            self._record(scope, request_id, status, time.perf_counter() - arrived)
+
+    async def _answer(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        problem: Callable[[AppError], Awaitable[None]],
+        request_id: str,
+    ) -> None:
+        """The request through the guards and the app; `send` adds the headers."""
         rejection = self._reject_url(scope) or self._reject_body(scope)
         if rejection is not None:
             await problem(rejection)
             return
 
         received = 0
+        started = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -184,8 +211,13 @@ class RequestContextMiddleware:
                     raise _TooLarge(self.max_body_bytes)
             return message
 
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send_with_id)
+            await self.app(scope, limited_receive, send_noting_start)
         except _TooLarge:
             if not started:
                 await problem(self._too_large())
@@ -197,6 +229,33 @@ class RequestContextMiddleware:
                         f"Something went wrong on our side; quote request id {request_id}."
                     )
                 )
+
+    def _record(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
+        method, route = method_label(scope["method"]), self.routes.template(scope)
+        observe_request(method, route, status, seconds)
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        duration_ms = round(seconds * 1000, 2)
+        user_id = scope.get("state", {}).get("user_id")
+        client = scope.get("client")
+        access_log.info(
+            "%s %s %d %.1f ms request %s user %s",
+            method,
+            route,
+            status,
+            duration_ms,
+            request_id,
+            user_id if user_id is not None else "-",
+            extra={
+                "request_id": request_id,
+                "user_id": user_id,
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": duration_ms,
+                "client": client[0] if client else None,
+            },
+        )
 
     def _too_large(self) -> AppError:
         return PayloadTooLarge(f"Request bodies are limited to {self.max_body_bytes} bytes.")

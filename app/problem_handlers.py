@@ -18,8 +18,9 @@ log = logging.getLogger("vouch.http")
 PROBLEM_JSON = "application/problem+json"
 
 _API_ROOT = "/api/"
-# The API's own documentation pages: they are the API's, not the web interface's.
-_API_PAGES = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# The API's own documentation pages, and the metrics for a scraper: the API's, not the web
+# interface's (their errors are problem documents).
+_API_PAGES = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/metrics"})
 
 
 def is_api_path(path: str) -> bool:

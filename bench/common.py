@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -28,9 +29,11 @@ def postgres(durable: bool = False) -> Iterator[str]:
 
 
 @contextmanager
-def api_server(database_url: str, workers: int = 1, **env: str) -> Iterator[str]:
+def api_server(
+    database_url: str, workers: int = 1, log: IO[bytes] | None = None, **env: str
+) -> Iterator[str]:
     """`vouch serve --workers N` in a subprocess (so the load generator does not share its
-    GIL); the production image runs 2."""
+    GIL); the production image runs 2. `log`: a file for its standard error (its log)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -55,6 +58,7 @@ def api_server(database_url: str, workers: int = 1, **env: str) -> Iterator[str]
         ],
         cwd=ROOT,
         env=environment,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:

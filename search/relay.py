@@ -32,12 +32,24 @@ from typing import Any, cast
 
 import meilisearch
 from meilisearch.errors import MeilisearchError
-from sqlalchemy import CursorResult, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from app.background import backoff
+from app.background import Backlog, backoff
 from app.config import Settings
 from app.db import Database, UTCDateTime, session_scope, unclaimed, utcnow
+from app.observability.metrics import SEARCH_FAILURES
 from app.outbox.models import OutboxEntry
 from app.questions.models import Question
 from search.documents import build_documents
@@ -87,19 +99,49 @@ def pending(now: datetime) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class SearchBacklog(Backlog):
+    """The search outbox's backlog; `failing`: those of its rows whose last attempt failed."""
+
+    failing: int = 0
+
+
+# Since when a row of the backlog has been due: an untried one since its time came (a
+# scheduled re-index is not late before then), a retried one since it was written.
+_DUE_SINCE = type_coerce(
+    case((OutboxEntry.attempts == 0, OutboxEntry.available_at), else_=OutboxEntry.created_at),
+    UTCDateTime(),
+)
+
+
+def backlog_summary(session: Session) -> SearchBacklog:
+    """Outbox rows not yet in the index: due ones, and failed ones waiting to be retried;
+    not those scheduled for later (an endorsement going stale). One query."""
+    rows, oldest, failing = session.execute(
+        select(func.count(), func.min(_DUE_SINCE), func.count(OutboxEntry.last_error))
+        .select_from(OutboxEntry)
+        .where(
+            OutboxEntry.done_at.is_(None),
+            or_(OutboxEntry.available_at <= utcnow(), OutboxEntry.attempts > 0),
+        )
+    ).one()
+    return SearchBacklog(int(rows), oldest, int(failing))
+
+
 def backlog(session: Session) -> int:
-    """How many outbox rows are not yet in the index: due ones, and failed ones waiting
-    to be retried; not those scheduled for later (an endorsement going stale)."""
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(OutboxEntry)
-            .where(
-                OutboxEntry.done_at.is_(None),
-                or_(OutboxEntry.available_at <= utcnow(), OutboxEntry.attempts > 0),
-            )
-        ).scalar_one()
-    )
+    """How many outbox rows are not yet in the index (see `backlog_summary`)."""
+    return backlog_summary(session).rows
+
+
+def _failure_reason(exc: Exception) -> str:
+    """The `reason` label of `vouch_search_failures_total` for a batch that failed."""
+    if isinstance(exc, TaskFailed):
+        return "task_failed"
+    if isinstance(exc, MeilisearchError):
+        return "meilisearch_error"
+    if isinstance(exc, IndexSettingsError):
+        return "index_settings"
+    return "unexpected"
 
 
 def backoff_seconds(attempts: int, cap: float) -> float:
@@ -188,6 +230,7 @@ class OutboxRelay:
                 result.task_uids.append(task.task_uid)
                 self._await(task.task_uid)
         except Exception as exc:
+            SEARCH_FAILURES.labels(_failure_reason(exc)).inc()
             if not isinstance(exc, MeilisearchError | TaskFailed | IndexSettingsError):
                 log.exception("unexpected failure while sending a search batch")
             result.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -220,6 +263,7 @@ class OutboxRelay:
             self._ensure_index()
             self._index_failed_at = None
         except Exception as exc:
+            SEARCH_FAILURES.labels("index_check").inc()
             self._index_failed_at = now
             log.warning("search index %s not ready: %s", self.index_uid, exc)
 

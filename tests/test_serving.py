@@ -12,35 +12,12 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from tests.support.live_server import ESTABLISHED, free_port, listening_sockets, tcp_sockets
-from tests.support.served import healthy, vouch_env, wait_for
+from tests.support.live_server import ESTABLISHED, listening_sockets, tcp_sockets
+from tests.support.served import healthy, vouch_serve, wait_for, workers_of
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads connections from /proc"
 )
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _workers(pid: int) -> list[int]:
-    """The server's worker processes: the children that are not multiprocessing's
-    resource tracker."""
-    return [
-        child
-        for child in _children(pid)
-        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
-    ]
 
 
 def _established(pid: int, port: int) -> int:
@@ -58,22 +35,8 @@ def _established(pid: int, port: int) -> int:
 
 @pytest.fixture
 def served(settings: Settings) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    port = free_port()
-    env = vouch_env(settings)
-    vouch = Path(sys.executable).parent / "vouch"
-    process = subprocess.Popen(
-        [str(vouch), "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: healthy(port), "the API to start")
-        wait_for(lambda: listening_sockets(port) == 2, "both workers to listen")
-        yield process, port
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with vouch_serve(settings.database_url, 2, {}) as served:
+        yield served
 
 
 def test_connections_opened_together_are_spread_over_both_processes(
@@ -87,7 +50,7 @@ def test_connections_opened_together_are_spread_over_both_processes(
             connection.sendall(request)
         for connection in connections:
             assert connection.recv(65536).startswith(b"HTTP/1.1 200")
-        held = {pid: _established(pid, port) for pid in _workers(process.pid)}
+        held = {pid: _established(pid, port) for pid in workers_of(process.pid)}
         assert sum(held.values()) == 32
         # Hashed by the kernel: both take a share (all 32 on one: 2 in 4 billion).
         assert all(n > 0 for n in held.values()), held
@@ -100,14 +63,14 @@ def test_a_worker_that_dies_is_started_again_and_sigterm_stops_all(
     served: tuple[subprocess.Popen[bytes], int],
 ) -> None:
     process, port = served
-    first, second = _workers(process.pid)
+    first, second = workers_of(process.pid)
     os.kill(first, signal.SIGKILL)
-    wait_for(lambda: first not in _workers(process.pid), "the dead worker to be reaped")
-    wait_for(lambda: len(_workers(process.pid)) == 2, "a worker to replace it")
+    wait_for(lambda: first not in workers_of(process.pid), "the dead worker to be reaped")
+    wait_for(lambda: len(workers_of(process.pid)) == 2, "a worker to replace it")
     wait_for(lambda: listening_sockets(port) == 2, "the new worker to listen")
-    assert second in _workers(process.pid)
+    assert second in workers_of(process.pid)
     wait_for(lambda: healthy(port), "the API to answer")
-    workers = _workers(process.pid)
+    workers = workers_of(process.pid)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]

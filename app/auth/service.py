@@ -16,6 +16,7 @@ from app.config import Settings
 from app.db import Database, utcnow
 from app.errors import InvalidCredentials, NotAuthenticated, RateLimited
 from app.notifications.service import unread_of
+from app.observability.metrics import LOGIN_FAILURES
 from app.users.models import User
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -46,6 +47,7 @@ def _check_rate_limit(session: Session, settings: Settings, username: str, clien
             )
         ).one()
         if count >= limit:
+            LOGIN_FAILURES.labels("rate-limited").inc()
             retry_after = max(1, int((oldest + RATE_WINDOW - utcnow()).total_seconds()) + 1)
             raise RateLimited(
                 f"Too many login attempts for {scope}; try again in {retry_after} s.",
@@ -77,6 +79,7 @@ def login(
         reason = "inactive"
     session.add(LoginAttempt(username=username, client_ip=client_ip, succeeded=reason is None))
     if reason is not None or user is None:
+        LOGIN_FAILURES.labels(reason or "unknown-user").inc()
         actor = Actor(user.id, user.username, tuple(user.roles)) if user else Actor()
         audit.record(
             session,

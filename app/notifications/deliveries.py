@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.audit.service import AuditContext
-from app.background import backoff
+from app.background import Backlog, backoff
 from app.config import Settings
 from app.db import Database, dialect_insert, session_scope, unclaimed, utcnow
 from app.errors import Conflict, NotFound
@@ -135,16 +135,23 @@ def _due(channel: str, now: datetime) -> Any:
     )
 
 
-def backlog(session: Session) -> dict[str, int]:
-    """Deliveries waiting to be sent, by channel (dead ones are counted apart)."""
-    found = dict(
-        session.execute(
-            select(Delivery.channel, func.count())
+def backlog_by_channel(session: Session) -> dict[str, Backlog]:
+    """Deliveries waiting to be sent (retries included; dead ones are counted apart), by
+    channel, with the oldest one's creation time."""
+    found = {
+        str(channel): Backlog(int(rows), oldest)
+        for channel, rows, oldest in session.execute(
+            select(Delivery.channel, func.count(), func.min(Delivery.created_at))
             .where(Delivery.status == DeliveryStatus.pending)
             .group_by(Delivery.channel)
-        ).all()
-    )
-    return {str(c): int(found.get(str(c), 0)) for c in (Channel.email, "webhook")}
+        )
+    }
+    return {str(c): found.get(str(c), Backlog(0, None)) for c in (Channel.email, "webhook")}
+
+
+def backlog(session: Session) -> dict[str, int]:
+    """Deliveries waiting to be sent, by channel (dead ones are counted apart)."""
+    return {channel: b.rows for channel, b in backlog_by_channel(session).items()}
 
 
 def dead_count(session: Session) -> int:

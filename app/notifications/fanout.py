@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.answers.models import Answer, ValidationState
+from app.background import Backlog
 from app.config import Settings
 from app.db import Database, dialect_insert, session_scope, unclaimed, utcnow
 from app.notifications import deliveries, webhooks
@@ -46,13 +47,20 @@ def _due(now: datetime) -> Any:
     )
 
 
+def backlog_summary(session: Session) -> Backlog:
+    """The pieces of news waiting for the fan-out (not those scheduled for later), and
+    since when the oldest has been due."""
+    rows, oldest = session.execute(
+        select(func.count(), func.min(NotificationOutboxEntry.available_at))
+        .select_from(NotificationOutboxEntry)
+        .where(*_due(utcnow()))
+    ).one()
+    return Backlog(int(rows), oldest)
+
+
 def backlog(session: Session) -> int:
     """How many pieces of news wait for the fan-out (not those scheduled for later)."""
-    return int(
-        session.execute(
-            select(func.count()).select_from(NotificationOutboxEntry).where(*_due(utcnow()))
-        ).scalar_one()
-    )
+    return backlog_summary(session).rows
 
 
 def _no_longer_true(session: Session, entries: list[NotificationOutboxEntry]) -> set[int]:

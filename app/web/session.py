@@ -25,6 +25,7 @@ from app.deps import (
     SessionDep,
     SettingsDep,
     actor_of,
+    note_user,
     require_role,
 )
 from app.errors import AppError, NotAuthenticated
@@ -139,6 +140,7 @@ def page_user(request: Request, session: SessionDep, settings: SettingsDep) -> U
     if token is None:
         raise NotAuthenticated("Sign in to continue.")
     user, unread = auth_service.user_and_unread_for_token(session, settings, token)
+    note_user(request, user.id)
     request.state.viewer = Viewer(
         user.id, user.username, user.display_name, tuple(user.roles), unread
     )

@@ -1,4 +1,5 @@
-"""Serving the app over real HTTP in a background thread, for tests that need concurrency."""
+"""Serving the app over real HTTP in a background thread, for tests that need concurrency
+(`tests/support/served.py` runs `vouch serve` as a process)."""
 
 import socket
 import threading

@@ -5,14 +5,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
 
 from app.config import Settings
-from tests.support.live_server import free_port
+from tests.support.live_server import free_port, listening_sockets
 
 VOUCH = Path(sys.executable).parent / "vouch"
 
@@ -35,31 +37,43 @@ def healthy(port: int) -> bool:
         return False
 
 
-def vouch_env(settings: Settings, **extra: str) -> dict[str, str]:
-    """The environment of a `vouch` process on the test's database, with no setting of
-    this shell's own, the workers off unless `extra` turns them on."""
+def base_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a `vouch` process on `database_url`, with no setting of this
+    shell's own, search unreachable and the workers off unless `extra` says otherwise."""
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")},
-        "VOUCH_DATABASE_URL": settings.database_url,
-        "VOUCH_SECRET_KEY": settings.secret_key,
+        "VOUCH_DATABASE_URL": database_url,
         "VOUCH_MEILI_URL": "http://127.0.0.1:9",
         "VOUCH_SEARCH_WORKER_IN_PROCESS": "false",
         "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "false",
-        "VOUCH_LOGIN_ATTEMPTS_PER_MINUTE": str(settings.login_attempts_per_minute),
-        "VOUCH_WRITE_RATE_PER_MINUTE": str(settings.write_rate_per_minute),
-        "VOUCH_ARGON2_TIME_COST": str(settings.argon2_time_cost),
-        "VOUCH_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
         "VOUCH_LOG_LEVEL": "WARNING",
         **extra,
     }
 
 
+def vouch_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """`base_env` on the test's database, with the test's secret and its cheap, generous
+    settings (password hashing, login and write limits)."""
+    return base_env(
+        settings.database_url,
+        VOUCH_SECRET_KEY=settings.secret_key,
+        VOUCH_LOGIN_ATTEMPTS_PER_MINUTE=str(settings.login_attempts_per_minute),
+        VOUCH_WRITE_RATE_PER_MINUTE=str(settings.write_rate_per_minute),
+        VOUCH_ARGON2_TIME_COST=str(settings.argon2_time_cost),
+        VOUCH_ARGON2_MEMORY_KIB=str(settings.argon2_memory_kib),
+        **extra,
+    )
+
+
 class VouchProcess:
     """A `vouch` command in its own process group, started again on demand."""
 
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, argv: list[str], env: dict[str, str], stderr: IO[bytes] | None = None
+    ) -> None:
         self.argv = argv
         self.env = env
+        self.stderr = stderr
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -67,8 +81,22 @@ class VouchProcess:
             [str(VOUCH), *self.argv],
             env=self.env,
             stdin=subprocess.DEVNULL,
+            stderr=self.stderr,
             start_new_session=True,
         )
+
+    def stop(self) -> None:
+        """SIGTERM, as a service manager stops it; then SIGKILL to what is left of its
+        process group (a supervisor killed alone would leave its workers running)."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=30)
+        with suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def kill(self) -> None:
         """SIGKILL to the whole process group: no handler runs, nothing is flushed."""
@@ -83,9 +111,13 @@ class VouchProcess:
 class VouchServer(VouchProcess):
     """`vouch serve` on a free port."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
+    def __init__(
+        self, env: dict[str, str], workers: int = 1, stderr: IO[bytes] | None = None
+    ) -> None:
         self.port = free_port()
-        super().__init__(["serve", "--port", str(self.port), "--workers", str(workers)], env)
+        self.workers = workers
+        argv = ["serve", "--port", str(self.port), "--workers", str(workers)]
+        super().__init__(argv, env, stderr)
 
     @property
     def url(self) -> str:
@@ -95,3 +127,37 @@ class VouchServer(VouchProcess):
         """Start the server; return the seconds until it answered."""
         self.start()
         return wait_for(lambda: self.alive() and healthy(self.port), "the API to start")
+
+
+@contextmanager
+def vouch_serve(
+    database_url: str, workers: int, env: dict[str, str], stderr: IO[bytes] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`vouch serve --workers N` on `database_url` (`base_env` with `env` on top); yields
+    the process and its port once every worker listens, and stops it at the end."""
+    server = VouchServer(base_env(database_url, **env), workers, stderr)
+    try:
+        server.start_and_wait()
+        wait_for(lambda: listening_sockets(server.port) == workers, "every worker to listen")
+        assert server.process is not None
+        yield server.process, server.port
+    finally:
+        server.stop()
+
+
+def workers_of(pid: int) -> list[int]:
+    """The server's worker processes: its children, less multiprocessing's resource
+    tracker."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if parent == pid and b"resource_tracker" not in command:
+            found.append(int(entry.name))
+    return found

@@ -1,0 +1,1 @@
+"""What an operator watches: Prometheus metrics at /metrics and the JSON log lines."""
