@@ -31,8 +31,8 @@ from app.auth.passwords import configure
 from app.db import Database
 from app.migrate import upgrade
 from bench.common import api_server, postgres
-from bench.search_bench import PASSWORD, http_client, p95
-from bench.write_bench import CONCURRENCY, PEOPLE, WRITES, drive, seed
+from bench.search_bench import http_client, p95
+from bench.write_bench import CONCURRENCY, WRITES, drive, seed, sign_in_people
 
 TOKEN = "ops-bench-metrics-token"
 ROUTES = {
@@ -101,15 +101,7 @@ def main() -> None:
         }
         with log_path.open("wb") as log, api_server(url, args.web_workers, log, **env) as api:
             root = api.removesuffix("/api/v1")
-            tokens = {
-                who: [
-                    httpx.post(
-                        f"{api}/auth/token", json={"username": name, "password": PASSWORD}
-                    ).json()["access_token"]
-                    for name in names
-                ]
-                for who, names in PEOPLE.items()
-            }
+            tokens = sign_in_people(api)
             before, before_buckets = scraped(root)
             results = []
             for write in WRITES:

@@ -337,6 +337,19 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def sign_in_people(api: str) -> dict[str, list[str]]:
+    """A bearer token for each of `PEOPLE`, by role, logged in through the API."""
+    return {
+        who: [
+            httpx.post(f"{api}/auth/token", json={"username": name, "password": PASSWORD}).json()[
+                "access_token"
+            ]
+            for name in names
+        ]
+        for who, names in PEOPLE.items()
+    }
+
+
 def seed(db: Database, threads: int) -> int:
     """Threads of three answers, asked by `bench` and answered by 200 authors; the
     reviewers, the voter and the people pgbench's replays write as. Returns the number
@@ -810,15 +823,7 @@ def main() -> None:
                 pid,
             ),
         ):
-            tokens = {
-                who: [
-                    httpx.post(
-                        f"{api}/auth/token", json={"username": name, "password": PASSWORD}
-                    ).json()["access_token"]
-                    for name in names
-                ]
-                for who, names in PEOPLE.items()
-            }
+            tokens = sign_in_people(api)
             if args.profile:
                 with tempfile.TemporaryDirectory() as tmp:
                     out = Path(tmp) / "stacks.txt"

@@ -69,7 +69,7 @@ def reindex(
         ).scalar_one()
     done = 0
     in_flight: list[int] = []
-    for ids in _live_question_ids(db, batch_size):
+    for ids in live_question_ids(db, batch_size):
         with db.session(write=False) as session:
             documents, _gone = build_documents(session, ids)
         if documents:
@@ -90,7 +90,7 @@ def reindex(
     return ReindexReport(live, done, requeued)
 
 
-def _live_question_ids(db: Database, batch_size: int) -> Iterator[list[int]]:
+def live_question_ids(db: Database, batch_size: int) -> Iterator[list[int]]:
     """Live question ids in ascending batches (keyset paging: constant cost per batch)."""
     after = 0
     while True:

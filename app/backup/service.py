@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, create_engine, select, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.orm import Session
 
 from app import migrate
@@ -27,7 +27,7 @@ from app.backup.manifest import CHECKPOINT, BackupUnusable, Manifest
 from app.config import Settings
 from app.db import Database, session_scope, utcnow
 from app.outbox.service import enqueue_threads
-from app.questions.models import Question
+from search.reindex import live_question_ids
 
 Advance = Callable[[int], None]
 
@@ -212,18 +212,9 @@ def finish(db: Database, settings: Settings, ctx: AuditContext, checked: Checked
 def queue_every_thread(db: Database, batch_size: int = 1000) -> int:
     """Queue every live thread on the search outbox (Meilisearch was not there to rebuild
     the index at once); returns how many."""
-    queued, after = 0, 0
-    while True:
+    queued = 0
+    for ids in live_question_ids(db, batch_size):
         with session_scope(db) as session:
-            ids = list(
-                session.execute(
-                    select(Question.id)
-                    .where(Question.deleted_at.is_(None), Question.id > after)
-                    .order_by(Question.id)
-                    .limit(batch_size)
-                ).scalars()
-            )
             enqueue_threads(session, ids)
-        if not ids:
-            return queued
-        queued, after = queued + len(ids), ids[-1]
+        queued += len(ids)
+    return queued

@@ -19,7 +19,7 @@ from app.topics.models import Topic
 from app.users.models import User
 from search.relay import backlog as search_backlog
 from tests.factories import SETUP, People
-from tests.support.served import VouchProcess, vouch_env, wait_for
+from tests.support.served import VouchProcess, search_env, vouch_env, wait_for
 from tests.support.smtp import SmtpServer
 
 pytestmark = [pytest.mark.search, pytest.mark.slow]
@@ -95,9 +95,7 @@ def test_worker_killed_mid_batch_delivers_everything_once_after_restart(
         ["worker"],
         vouch_env(
             settings,
-            VOUCH_MEILI_URL=settings.meili_url,
-            VOUCH_MEILI_KEY=settings.meili_key,
-            VOUCH_MEILI_INDEX=settings.meili_index,
+            **search_env(settings),
             VOUCH_SMTP_HOST="127.0.0.1",
             VOUCH_SMTP_PORT=str(smtp.port),
             VOUCH_OUTBOX_BATCH_SIZE="25",

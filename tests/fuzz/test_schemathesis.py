@@ -17,7 +17,7 @@ from app.config import Settings
 from app.db import Database, session_scope
 from app.demo import DEMO_USERS, seed
 from tests.factories import SETUP
-from tests.support.served import VouchServer, vouch_env
+from tests.support.served import VouchServer, search_env, vouch_env
 
 pytestmark = [pytest.mark.search, pytest.mark.slow]
 
@@ -49,9 +49,7 @@ def server(settings: Settings, db: Database) -> Iterator[VouchServer]:
     served = VouchServer(
         vouch_env(
             settings,
-            VOUCH_MEILI_URL=settings.meili_url,
-            VOUCH_MEILI_KEY=settings.meili_key,
-            VOUCH_MEILI_INDEX=settings.meili_index,
+            **search_env(settings),
             VOUCH_SEARCH_WORKER_IN_PROCESS="true",
             VOUCH_LOG_LEVEL="CRITICAL",
         )

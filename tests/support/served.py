@@ -65,6 +65,15 @@ def vouch_env(settings: Settings, **extra: str) -> dict[str, str]:
     )
 
 
+def search_env(settings: Settings) -> dict[str, str]:
+    """The settings that point a `vouch` process at the test's own Meilisearch index."""
+    return {
+        "VOUCH_MEILI_URL": settings.meili_url,
+        "VOUCH_MEILI_KEY": settings.meili_key,
+        "VOUCH_MEILI_INDEX": settings.meili_index,
+    }
+
+
 class VouchProcess:
     """A `vouch` command in its own process group, started again on demand."""
 

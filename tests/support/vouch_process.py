@@ -30,9 +30,7 @@ def vouch_env(settings: Settings, database_url: str | None = None) -> dict[str, 
     return served.vouch_env(
         settings,
         VOUCH_DATABASE_URL=database_url or settings.database_url,
-        VOUCH_MEILI_URL=settings.meili_url,
-        VOUCH_MEILI_KEY=settings.meili_key,
-        VOUCH_MEILI_INDEX=settings.meili_index,
+        **served.search_env(settings),
         VOUCH_PG_BINDIR=os.environ.get("VOUCH_PG_BINDIR", ""),
     )
 
