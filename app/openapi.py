@@ -4,10 +4,11 @@ and the links by which one call's new id feeds the next.
 FastAPI documents each route's own success and a 422 of its own shape. Every route also
 answers the problems of the layers around it (the token check, the body guard, the
 database handler), so those are added here, from what each operation has: security →
-401 and 403; path parameters, or a topic to filter by → 404; a body → 400 (not JSON),
-413 and 415; a write → 409 (two changes at the same moment), and by a signed-in user 429 (the
-write rate); parameters → 414 (a URL over the cap); a cursor → 400; and every route
-that touches the database → 503.
+401 and 403; path parameters, or a topic to filter by → 404; a body → 413 and 415;
+a body or any parameter → 400 (a body that is no JSON, a NUL in the URL, a cursor not
+issued here) and 414 (a URL over the cap); a write → 409 (two changes at the same
+moment), and by a signed-in user 429 (the write rate); and every route that touches
+the database → 503.
 """
 
 from typing import Any
@@ -50,7 +51,8 @@ _RETRY_AFTER = {
     }
 }
 DESCRIPTIONS = {
-    400: "Bad request: a body that does not parse, a cursor this API did not issue.",
+    400: "Bad request: a body that does not parse, a cursor this API did not issue, a NUL "
+    "character in the URL.",
     401: "No valid bearer token (for a login: a wrong username or password).",
     403: "The signed-in user may not do this (role, topic or ownership).",
     404: "No such record, or one the signed-in user may not see.",
@@ -136,10 +138,9 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
 def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     parameters = operation.get("parameters", [])
     statuses = []
-    if "requestBody" in operation or any(
-        p["in"] == "query" and p["name"] == "cursor" for p in parameters
-    ):
-        statuses.append(400)  # a body that is not JSON at all; a cursor not issued here
+    if parameters or "requestBody" in operation:
+        # A body that is not JSON at all; a cursor not issued here; a NUL in the URL.
+        statuses.append(400)
     if operation.get("security"):
         statuses += [401, 403]
     elif (method, path) in _THROTTLED:
