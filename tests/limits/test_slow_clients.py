@@ -2,18 +2,15 @@
 a real server in a subprocess, and raw sockets."""
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.live_server import free_port
+from tests.support.served import VOUCH, VouchServer, base_env
 
 HEADER_TIMEOUT = 1.0
 BODY_TIMEOUT = 1.5
@@ -27,47 +24,22 @@ SLACK = 2.0
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     # Its own SQLite file: these requests never reach a write.
     database = tmp_path_factory.mktemp("slow-clients") / "vouch.db"
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("VOUCH_")},
-        "VOUCH_DATABASE_URL": f"sqlite:///{database}",
-        "VOUCH_MEILI_URL": "http://127.0.0.1:9",
-        "VOUCH_SEARCH_WORKER_IN_PROCESS": "false",
-        "VOUCH_NOTIFICATION_WORKER_IN_PROCESS": "false",
-        "VOUCH_LOG_LEVEL": "WARNING",
-        "VOUCH_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT),
-        "VOUCH_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
-        "VOUCH_MAX_HEADER_BYTES": str(MAX_HEADER_BYTES),
-        "VOUCH_MAX_HEADERS": str(MAX_HEADERS),
-        "VOUCH_ARGON2_TIME_COST": "1",
-        "VOUCH_ARGON2_MEMORY_KIB": "64",
-    }
-    vouch = Path(sys.executable).parent / "vouch"
-    subprocess.run([str(vouch), "migrate"], env=env, check=True, capture_output=True)
-    process = subprocess.Popen(
-        [str(vouch), "serve", "--port", str(port)], env=env, stdin=subprocess.DEVNULL
+    env = base_env(
+        f"sqlite:///{database}",
+        VOUCH_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT),
+        VOUCH_BODY_TIMEOUT_SECONDS=str(BODY_TIMEOUT),
+        VOUCH_MAX_HEADER_BYTES=str(MAX_HEADER_BYTES),
+        VOUCH_MAX_HEADERS=str(MAX_HEADERS),
+        VOUCH_ARGON2_TIME_COST="1",
+        VOUCH_ARGON2_MEMORY_KIB="64",
     )
+    subprocess.run([str(VOUCH), "migrate"], env=env, check=True, capture_output=True)
+    server = VouchServer(env)
     try:
-        deadline = time.monotonic() + 60
-        while not healthy(port):
-            assert process.poll() is None, "the server ended"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-        yield port
+        server.start_and_wait()
+        yield server.port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def healthy(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/api/v1/healthz", timeout=2).is_success
-    except httpx.HTTPError:
-        return False
+        server.stop()
 
 
 def read_until_closed(connection: socket.socket, within: float) -> tuple[bytes, float]:

@@ -135,7 +135,13 @@ class VouchServer(VouchProcess):
     def start_and_wait(self) -> float:
         """Start the server; return the seconds until it answered."""
         self.start()
-        return wait_for(lambda: self.alive() and healthy(self.port), "the API to start")
+
+        def up() -> bool:
+            if not self.alive():
+                pytest.fail(f"vouch {' '.join(self.argv)} ended before it answered")
+            return healthy(self.port)
+
+        return wait_for(up, "the API to start")
 
 
 @contextmanager
