@@ -140,10 +140,21 @@ class RequestContextMiddleware:
 
         arrived = time.perf_counter()
         status = 500  # until a response starts: what the client gets if none does
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self._record(scope, request_id, status, time.perf_counter() - arrived)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                # Counted before the last byte leaves, so a client that has its answer
+                # and then reads /metrics finds its request counted.
+                record()
+            elif message["type"] == "http.response.start":
                 status = message["status"]
                 # The time the server took, from the request's arrival to its response
                 # being ready to send (rendered and compressed): `Server-Timing`.
@@ -183,7 +194,7 @@ class RequestContextMiddleware:
         try:
             await self._answer(scope, receive, send_with_id, problem, request_id)
         finally:
-            self._record(scope, request_id, status, time.perf_counter() - arrived)
+            record()
 
     async def _answer(
         self,

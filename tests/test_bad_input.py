@@ -169,6 +169,8 @@ ADMIN_BODY_CASES = [
     ("PATCH", "/users/{u}", {"roles": "admin"}, {"body.roles"}),
     ("PATCH", "/users/{u}", {"password": "new password!"}, {"body.password"}),
     ("PATCH", "/users/{u}", {"active": "maybe"}, {"body.active"}),
+    ("PATCH", "/users/{u}", {"active": 0}, {"body.active"}),
+    ("PATCH", "/users/{u}", {"active": "false"}, {"body.active"}),
     ("POST", "/topics", {"slug": "Bad Slug", "name": "Bad"}, {"body.slug"}),
     (
         "POST",

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from app.notifications.models import Channel, DeliveryStatus, Frequency, NotificationKind
 from app.notifications.webhooks import Format
@@ -35,7 +35,7 @@ class MarkRead(RequestModel):
     """Either `ids` (the user's own notifications; others' are ignored) or `all`."""
 
     ids: list[int] | None = Field(default=None, min_length=1, max_length=100)
-    all: bool = False
+    all: StrictBool = False
 
     @model_validator(mode="after")
     def one_of(self) -> "MarkRead":

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import EmailStr, Field, StrictBool, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from app.auth.password_policy import MAX_LENGTH, MIN_LENGTH, password_problem
@@ -55,7 +55,8 @@ class UserUpdate(RequestModel):
     )
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=4)
     expert_topics: list[Slug] | None = Field(default=None, max_length=50)
-    active: bool | None = None
+    # Strict: JSON `0` or "no" is refused, not read as false (deactivating someone by accident).
+    active: StrictBool | None = None
 
     _dedupe = field_validator("roles", "expert_topics")(lambda v: None if v is None else _unique(v))
 

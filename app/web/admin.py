@@ -216,7 +216,9 @@ def update_user(
         }
         context = _user_context(session, facts, values)
         try:
-            data = UserUpdate.model_validate({"active": active})
+            # The form's buttons send "true" or "false"; anything else is refused.
+            wanted = {"true": True, "false": False}.get(active, active)
+            data = UserUpdate.model_validate({"active": wanted})
             users.update_user(session, ctx, user, data)
         except ValidationError as exc:
             raise FormRefused(USER, context, {"active": errors_of(exc)["active"]}) from None
