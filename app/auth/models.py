@@ -18,6 +18,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A personal access token's name, given by its holder for a script; None: the token
+    # of a sign-in (password or single sign-on).
+    name: Mapped[str | None] = mapped_column(String(100))
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -34,3 +37,15 @@ class LoginAttempt(Base):
     client_ip: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     succeeded: Mapped[bool]
+
+
+class OidcSignIn(Base):
+    """A completed single sign-on: digests of its `state` and `nonce`, each unique, so a
+    replayed callback or ID token is refused."""
+
+    __tablename__ = "oidc_sign_ins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

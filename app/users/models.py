@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime, utcnow
@@ -27,6 +27,9 @@ user_expert_topics = Table(
 
 class User(Base):
     __tablename__ = "users"
+    # Who the person is at the OpenID provider they sign in with (both None: a local
+    # account); one Vouch user per provider identity.
+    __table_args__ = (UniqueConstraint("identity_issuer", "identity_subject"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -38,6 +41,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     reputation: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    identity_issuer: Mapped[str | None] = mapped_column(String(255))
+    identity_subject: Mapped[str | None] = mapped_column(String(255))
 
     # Loaded explicitly where needed, so authors shown beside posts cost no extra query.
     expert_topics: Mapped[list[Topic]] = relationship(
