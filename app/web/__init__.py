@@ -24,6 +24,7 @@ from app.web import (
     recognition,
     reviews,
     search,
+    sso,
     unsubscribe,
 )
 from app.web.session import verify_csrf
@@ -33,6 +34,7 @@ STATIC = Path(__file__).parent / "static"
 # Each area's page routes; `search` first, so /search is not read as anything else.
 AREAS = (
     auth.router,
+    sso.router,
     search.router,
     questions.router,
     answers.router,
