@@ -53,7 +53,7 @@ def identity_of(settings: Settings, claims: dict[str, Any]) -> Identity:
     groups = claims.get(settings.oidc_groups_claim)
     if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
         raise SignInRefused(
-            f"The sign-in service sent no {settings.oidc_groups_claim!r} claim, so your roles "
+            f"The sign-in service sent no {settings.oidc_groups_claim} claim, so your roles "
             "here cannot be known. Ask your administrator to release it to Vouch.",
             "no-groups-claim",
             status=403,
@@ -130,8 +130,9 @@ def refuse(
     )
 
 
-def _spend(session: Session, pending: Pending) -> None:
-    """Mark the sign-in's state and nonce as used; a second use is a replay."""
+def spend(session: Session, pending: Pending) -> None:
+    """Mark the sign-in's state and nonce as used, before the provider is asked about
+    its code; a second use is a replay."""
     try:
         with session.begin_nested():
             session.add(
@@ -144,11 +145,10 @@ def _spend(session: Session, pending: Pending) -> None:
 
 
 def sign_in(
-    session: Session, settings: Settings, ctx: AuditContext, pending: Pending, identity: Identity
+    session: Session, settings: Settings, ctx: AuditContext, identity: Identity
 ) -> tuple[User, str, datetime]:
     """The user this identity is (created at the first sign-in), brought up to date, and a
     new sign-in token. Raises `SignInRefused` (the caller audits it) with nothing written."""
-    _spend(session, pending)
     via = f"oidc:{identity.issuer}"
     user = session.execute(
         select(User)

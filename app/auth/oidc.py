@@ -27,7 +27,7 @@ ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES
 DISCOVERY_TTL_SECONDS = 3600.0
 # A token signed with a key the cached set lacks makes the set be fetched again (the
 # provider rotated its keys), at most this often, so forged key ids cannot flood it.
-KEYS_REFETCH_SECONDS = 5.0
+KEYS_REFETCH_SECONDS = 2.0
 # How far the provider's clock may be ahead of ours.
 LEEWAY_SECONDS = 60
 

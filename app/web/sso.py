@@ -123,6 +123,8 @@ def finish(
     subject = ""
     try:
         pending = _pending(request, settings, state)
+        with session_scope(request.app.state.db) as session:
+            identities.spend(session, pending)
         if error or not code:
             said = f" It said: {error_description or error}." if error else ""
             raise SignInRefused(f"The sign-in service did not sign you in.{said}", "provider-error")
@@ -130,7 +132,7 @@ def finish(
         subject = str(claims["sub"])
         identity = identities.identity_of(settings, claims)
         with session_scope(request.app.state.db) as session:
-            _, token, expires_at = identities.sign_in(session, settings, ctx, pending, identity)
+            _, token, expires_at = identities.sign_in(session, settings, ctx, identity)
     except (ProviderUnavailable, SignInRefused) as exc:
         # The sign-in's transaction has rolled back: nobody was created or changed.
         return _refused(request, ctx, provider, exc, subject)
