@@ -430,3 +430,34 @@ def test_with_passwords_off_only_the_break_glass_admin_uses_one(
     )
     assert form.status_code == 403
     assert "Passwords are turned off" in form.text
+
+
+def test_a_local_account_of_the_same_name_is_never_taken_over(
+    site: TestClient, provider: OidcProvider, db: Database, people: Any
+) -> None:
+    local = people.make("admin", username="ada")
+    assert sign_in(site, provider).status_code == 303
+    newcomer = user_named(db, "Ada Lovelace")
+    assert newcomer is not None and newcomer.id != local.id
+    assert newcomer.username == "ada-2"
+    assert roles_of(db, local.id) == (["admin"], [])  # the local admin is untouched
+
+
+def test_settings_refuse_single_sign_on_without_a_client_and_no_way_to_sign_in() -> None:
+    with pytest.raises(ValueError, match="VOUCH_OIDC_CLIENT_ID"):
+        Settings(oidc_issuer="https://idp.example.org", _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="nobody could sign in"):
+        Settings(local_login=False, _env_file=None)  # type: ignore[call-arg]
+    alone = Settings(local_login=False, break_glass_admin="root", _env_file=None)  # type: ignore[call-arg]
+    assert not alone.sso_on
+
+
+def test_a_code_the_provider_never_issued_is_refused(
+    site: TestClient, provider: OidcProvider, db: Database
+) -> None:
+    callback = provider_page(site, provider, "ada")
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    refused = come_back(site, callback.replace(code, "forged-code"))
+    assert refused.status_code == 401
+    assert failures(db)[-1]["reason"] == "code-refused"
+    assert count_users(db) == 0
