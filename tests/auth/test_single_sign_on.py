@@ -5,6 +5,8 @@ and nobody created or changed."""
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.audit.models import AuditEvent
+from app.auth.models import ApiToken
 from app.config import GroupGrant, Settings
 from app.db import Database, session_scope
 from app.main import create_app
@@ -461,3 +464,22 @@ def test_a_code_the_provider_never_issued_is_refused(
     assert refused.status_code == 401
     assert failures(db)[-1]["reason"] == "code-refused"
     assert count_users(db) == 0
+
+
+def test_the_web_session_ends_when_its_token_expires(
+    site: TestClient, provider: OidcProvider, db: Database
+) -> None:
+    signed_in = sign_in(site, provider)
+    cookie = next(
+        c for c in signed_in.headers.get_list("set-cookie") if c.startswith("vouch_session=")
+    )
+    (login,) = events(db, "auth.login")
+    expires = datetime.fromisoformat(login.payload["expires_at"])
+    assert format_datetime(expires.astimezone(UTC), usegmt=True) in cookie  # the token's end
+    assert site.get("/profile").status_code == 200
+    with session_scope(db) as session:
+        token = session.get_one(ApiToken, login.payload["token_id"])
+        token.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    ended = site.get("/profile")
+    assert ended.status_code == 303
+    assert ended.headers["location"].startswith("/login")
