@@ -11,10 +11,11 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.httpx_client import OAuth2Client
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
@@ -141,25 +142,18 @@ class Provider:
             self._keys = (time.monotonic(), keys)
         return keys
 
-    def _client(self) -> OAuth2Client:
-        return OAuth2Client(
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            scope=self.scopes,
-            redirect_uri=self.redirect_uri,
-            code_challenge_method="S256",
-            timeout=self.timeout,
-        )
-
     def authorization_url(self, pending: Pending) -> str:
-        with self._client() as client:
-            url, _ = client.create_authorization_url(
-                self.endpoints().authorization,
-                state=pending.state,
-                nonce=pending.nonce,
-                code_verifier=pending.verifier,
-            )
-        return str(url)
+        params = [
+            ("response_type", "code"),
+            ("client_id", self.client_id),
+            ("redirect_uri", self.redirect_uri),
+            ("scope", self.scopes),
+            ("state", pending.state),
+            ("nonce", pending.nonce),
+            ("code_challenge", create_s256_code_challenge(pending.verifier)),
+            ("code_challenge_method", "S256"),
+        ]
+        return str(add_params_to_uri(self.endpoints().authorization, params))
 
     def logout_url(self, after: str) -> str | None:
         """Where to send a browser to sign out at the provider too, if it says."""
@@ -172,17 +166,34 @@ class Provider:
     def exchange(self, code: str, verifier: str) -> str:
         """The ID token the provider gives for this authorization code."""
         endpoint = self.endpoints().token
+        # client_secret_basic: both parts form-encoded before Basic encoding (RFC 6749 2.3.1).
+        credentials = (quote(self.client_id, safe=""), quote(self.client_secret, safe=""))
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self.redirect_uri,
+            "code_verifier": verifier,
+        }
         try:
-            with self._client() as client:
-                token = client.fetch_token(endpoint, code=code, code_verifier=verifier)
-        except httpx.HTTPError as exc:
+            response = httpx.post(
+                endpoint,
+                data=form,
+                auth=credentials,
+                headers={"Accept": "application/json"},
+                timeout=self.timeout,
+            )
+            token = response.json() if response.status_code < 500 else None
+        except (httpx.HTTPError, ValueError) as exc:
             raise ProviderUnavailable(
                 "The sign-in service does not answer; try again in a few minutes."
             ) from exc
-        except AuthlibBaseError as exc:
+        if not isinstance(token, dict):
+            raise ProviderUnavailable("The sign-in service answered with something unexpected.")
+        if response.status_code != 200:
+            # invalid_grant and the like: a code used, expired or never issued.
             raise SignInRefused(
                 "The sign-in service refused the sign-in; start again.", "code-refused"
-            ) from exc
+            )
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise SignInRefused("The sign-in service sent no ID token.", "no-id-token")
