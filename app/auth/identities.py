@@ -7,6 +7,7 @@ the provider, as a change made by an admin would be. Deactivation in Vouch still
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.audit import service as audit
 from app.audit.service import Actor, AuditContext
 from app.auth import service as auth_service
-from app.auth.models import OidcSignIn
+from app.auth.models import LoginAttempt, OidcSignIn
 from app.auth.oidc import Pending, SignInRefused, digest
 from app.auth.passwords import NO_PASSWORD
 from app.config import Settings
@@ -31,6 +32,8 @@ from app.users.schemas import Email, UserUpdate
 from app.users.service import add_user, update_user
 
 ROLE_ORDER = list(Role)
+# The actor of the audit events a provider causes.
+PROVIDER_ACTOR = "oidc"
 _EMAIL = TypeAdapter(Email)
 _NOT_USERNAME = re.compile(r"[^a-z0-9_.-]+")
 
@@ -47,6 +50,13 @@ class Identity:
     groups: tuple[str, ...]
 
 
+def _clean(value: object) -> str:
+    """A claim as one line of text: control characters (NUL, escapes, line breaks) out,
+    runs of whitespace made one space."""
+    text = "".join(c if unicodedata.category(c) != "Cc" else " " for c in str(value or ""))
+    return " ".join(text.split())
+
+
 def identity_of(settings: Settings, claims: dict[str, Any]) -> Identity:
     """The person the checked claims describe; refused without the groups claim, since
     without it their roles cannot be known."""
@@ -59,10 +69,13 @@ def identity_of(settings: Settings, claims: dict[str, Any]) -> Identity:
             status=403,
         )
     subject = str(claims["sub"])
-    hint = str(claims.get("preferred_username") or str(claims.get("email", "")).split("@")[0])
-    name = " ".join(str(claims.get("name") or hint or subject).split())[:120]
+    if len(subject) > 255 or len(str(claims["iss"])) > 255:
+        raise SignInRefused("The ID token is not valid for this service.", "invalid-id-token")
+    hint = _clean(claims.get("preferred_username") or str(claims.get("email", "")).split("@")[0])
+    name = (_clean(claims.get("name")) or hint or subject)[:120]
     email: str | None = None
-    if claims.get("email"):
+    # An address the provider says it has not verified is not one to send mail to.
+    if claims.get("email") and claims.get("email_verified") is not False:
         try:
             email = _EMAIL.validate_python(claims["email"])
         except ValidationError:
@@ -107,10 +120,22 @@ def _known_topics(session: Session, slugs: list[str]) -> list[str]:
 
 
 def refuse(
-    session: Session, ctx: AuditContext, reason: str, issuer: str, subject: str = ""
+    session: Session,
+    settings: Settings,
+    ctx: AuditContext,
+    reason: str,
+    issuer: str,
+    subject: str = "",
 ) -> None:
-    """Audit a refused single sign-on as a failed `auth.login`; nothing else is written."""
+    """Audit a refused single sign-on as a failed `auth.login`, and count it as a failed
+    login attempt of the client; nothing else is written. Past the login limit of the
+    client, `RateLimited` and nothing written at all: refusals cost an anonymous caller
+    the same as wrong passwords do."""
+    client_ip = ctx.client_ip or "unknown"
+    attempt = f"oidc:{subject}"[:64] if subject else "oidc"
+    auth_service.check_rate_limit(session, settings, attempt, client_ip)
     LOGIN_FAILURES.labels(reason).inc()
+    session.add(LoginAttempt(username=attempt, client_ip=client_ip, succeeded=False))
     user_id = None
     if subject:
         user_id = session.execute(
@@ -149,6 +174,26 @@ def sign_in(
 ) -> tuple[User, str, datetime]:
     """The user this identity is (created at the first sign-in), brought up to date, and a
     new sign-in token. Raises `SignInRefused` (the caller audits it) with nothing written."""
+    try:
+        return _sign_in(session, settings, ctx, identity)
+    except IntegrityError:
+        # Two first sign-ins of one person (or of two taking one username) at once.
+        raise SignInRefused(
+            "Another sign-in changed this account at the same moment; try again.",
+            "conflict",
+            status=409,
+        ) from None
+    except ValidationError:
+        raise SignInRefused(
+            "The sign-in service sent details Vouch cannot keep; ask your administrator.",
+            "unusable-claims",
+            status=400,
+        ) from None
+
+
+def _sign_in(
+    session: Session, settings: Settings, ctx: AuditContext, identity: Identity
+) -> tuple[User, str, datetime]:
     via = f"oidc:{identity.issuer}"
     user = session.execute(
         select(User)
@@ -157,8 +202,9 @@ def sign_in(
     ).scalar_one_or_none()
     roles, topics = grants(settings, identity.groups)
     topics = _known_topics(session, topics)
-    # The provider acts: it creates the person and sets their roles, as an admin would.
-    provider = ctx.as_actor(Actor(None, via, ()))
+    # The provider acts: it creates the person and sets their roles, as an admin would
+    # (the events' `via` names which provider: an issuer may be longer than a username).
+    provider = ctx.as_actor(Actor(None, PROVIDER_ACTOR, ()))
     if user is None:
         # Created a rep; the roles their groups give follow as a `user.roles_change`.
         user = User(

@@ -25,6 +25,8 @@ from app.errors import AppError
 
 # Asymmetric signatures only: "none" and secrets shared with the client are refused.
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"]
+# The discovery document and the signing keys are fetched again after an hour (a key
+# the provider withdrew is not trusted for longer).
 DISCOVERY_TTL_SECONDS = 3600.0
 # A token signed with a key the cached set lacks makes the set be fetched again (the
 # provider rotated its keys), at most this often, so forged key ids cannot flood it.
@@ -132,7 +134,8 @@ class Provider:
     def _key_set(self, *, refetch: bool = False) -> KeySet:
         with self._lock:
             cached = self._keys
-        if cached and not (refetch and time.monotonic() - cached[0] >= KEYS_REFETCH_SECONDS):
+        age = time.monotonic() - cached[0] if cached else DISCOVERY_TTL_SECONDS
+        if cached and age < DISCOVERY_TTL_SECONDS and not (refetch and age >= KEYS_REFETCH_SECONDS):
             return cached[1]
         try:
             keys = KeySet.import_key_set(self._get_json(self.endpoints().jwks))  # type: ignore[arg-type]
@@ -155,13 +158,15 @@ class Provider:
         ]
         return str(add_params_to_uri(self.endpoints().authorization, params))
 
-    def logout_url(self, after: str) -> str | None:
+    def logout_url(self, after: str, id_token_hint: str | None = None) -> str | None:
         """Where to send a browser to sign out at the provider too, if it says."""
         end_session = self.endpoints().end_session
         if not end_session:
             return None
-        query = httpx.QueryParams({"client_id": self.client_id, "post_logout_redirect_uri": after})
-        return str(httpx.URL(end_session).copy_merge_params(query))
+        params = {"client_id": self.client_id, "post_logout_redirect_uri": after}
+        if id_token_hint:
+            params["id_token_hint"] = id_token_hint
+        return str(httpx.URL(end_session).copy_merge_params(httpx.QueryParams(params)))
 
     def exchange(self, code: str, verifier: str) -> str:
         """The ID token the provider gives for this authorization code."""
@@ -182,18 +187,21 @@ class Provider:
                 headers={"Accept": "application/json"},
                 timeout=self.timeout,
             )
-            token = response.json() if response.status_code < 500 else None
-        except (httpx.HTTPError, ValueError) as exc:
+        except httpx.HTTPError as exc:
             raise ProviderUnavailable(
                 "The sign-in service does not answer; try again in a few minutes."
             ) from exc
-        if not isinstance(token, dict):
-            raise ProviderUnavailable("The sign-in service answered with something unexpected.")
-        if response.status_code != 200:
+        if 400 <= response.status_code < 500:
             # invalid_grant and the like: a code used, expired or never issued.
             raise SignInRefused(
                 "The sign-in service refused the sign-in; start again.", "code-refused"
             )
+        try:
+            token = response.json() if response.status_code == 200 else None
+        except ValueError:
+            token = None
+        if not isinstance(token, dict):
+            raise ProviderUnavailable("The sign-in service answered with something unexpected.")
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise SignInRefused("The sign-in service sent no ID token.", "no-id-token")

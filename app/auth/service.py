@@ -27,7 +27,7 @@ def token_digest(settings: Settings, token: str) -> str:
     return hmac.new(settings.secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def _check_rate_limit(session: Session, settings: Settings, username: str, client_ip: str) -> None:
+def check_rate_limit(session: Session, settings: Settings, username: str, client_ip: str) -> None:
     """Refuse further attempts after too many recent failures for the account or the client.
 
     Only failures count: people behind one office address logging in successfully
@@ -64,8 +64,11 @@ def login(
     recorded), and `InvalidCredentials` on a failure, which still commits the
     attempt and its audit event.
     """
+    client_ip = ctx.client_ip or "unknown"
+    check_rate_limit(session, settings, username, client_ip)
     if not settings.local_login and username != settings.break_glass_admin:
         LOGIN_FAILURES.labels("local-login-off").inc()
+        session.add(LoginAttempt(username=username, client_ip=client_ip, succeeded=False))
         audit.record(
             session,
             ctx,
@@ -75,8 +78,6 @@ def login(
             outcome="failure",
         )
         raise LocalLoginOff("Passwords are turned off here: sign in with single sign-on.")
-    client_ip = ctx.client_ip or "unknown"
-    _check_rate_limit(session, settings, username, client_ip)
     user = session.execute(
         select(User).options(selectinload(User.expert_topics)).where(User.username == username)
     ).scalar_one_or_none()

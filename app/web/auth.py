@@ -8,9 +8,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from app.auth import service as auth_service
-from app.auth.oidc import ProviderUnavailable
 from app.auth.schemas import LoginRequest
-from app.config import Settings
 from app.deps import RequestContext, SessionDep, SettingsDep
 from app.errors import InvalidCredentials, LocalLoginOff, RateLimited
 from app.limits.writes import uncounted
@@ -140,19 +138,15 @@ def logout(
     token = session_token(request)
     assert token is not None  # PageAuditCtx has signed the user in with it
     user = auth_service.logout(session, settings, ctx, token)
-    response = redirect(_after_logout(request, settings, user), flash="You have signed out.")
+    response = redirect(_after_logout(request, user), flash="You have signed out.")
     end_session(response)
     return response
 
 
-def _after_logout(request: Request, settings: Settings, user: User) -> str:
+def _after_logout(request: Request, user: User) -> str:
     """The sign-in page; for someone signed in by the provider, first the provider's own
-    sign-out (RP-initiated logout), which comes back to it, where the provider has one."""
+    sign-out (`/auth/oidc/logout`), which comes back to it."""
     provider = getattr(request.app.state, "oidc", None)
     if provider is None or user.identity_issuer != provider.issuer:
         return "/login"
-    try:
-        target = provider.logout_url(settings.public_url.rstrip("/") + "/login")
-    except ProviderUnavailable:
-        return "/login"  # signed out here; the provider's session ends on its own
-    return target or "/login"
+    return "/auth/oidc/logout"

@@ -8,6 +8,7 @@ Every refusal is an error page with a 4xx status (503: the provider is down) and
 failed `auth.login` event, with no user created or changed.
 """
 
+from contextlib import suppress
 from dataclasses import asdict
 from typing import Annotated
 
@@ -21,7 +22,7 @@ from app.auth.oidc import Pending, Provider, ProviderUnavailable, SignInRefused
 from app.config import Settings
 from app.db import session_scope
 from app.deps import RequestContext, SettingsDep
-from app.errors import NotFound
+from app.errors import AppError, NotFound, RateLimited
 from app.web.render import render
 from app.web.session import local_path, secure_cookies, start_session
 
@@ -29,8 +30,11 @@ router = APIRouter(prefix="/auth/oidc")
 
 PENDING_COOKIE = "vouch_oidc"
 PENDING_PATH = "/auth/oidc"
-# Minutes a person has at the provider's sign-in page before starting again.
+# Seconds a person has at the provider's sign-in page before starting again.
 PENDING_SECONDS = 600
+# The ID token, kept for signing out at the provider, when it fits in a cookie.
+ID_TOKEN_COOKIE = "vouch_oidc_id"
+MAX_HINT_BYTES = 3500
 
 
 def provider_of(request: Request) -> Provider:
@@ -47,17 +51,25 @@ def _serializer(settings: Settings) -> URLSafeTimedSerializer:
 
 def _refused(
     request: Request,
+    settings: Settings,
     ctx: AuditContext,
     provider: Provider,
     error: SignInRefused | ProviderUnavailable,
     subject: str = "",
 ) -> Response:
-    """The error page of a sign-in that did not go through, its failure audited."""
+    """The error page of a sign-in that did not go through, its failure audited (past
+    the client's login limit: a 429 page, and nothing written)."""
     reason = error.reason if isinstance(error, SignInRefused) else "provider-unavailable"
-    with session_scope(request.app.state.db) as session:
-        identities.refuse(session, ctx, reason, provider.issuer, subject)
-    context = {"status": error.status, "title": error.title, "detail": error.detail}
-    response = render(request, "auth/sso_error.html", context, status=error.status)
+    shown: AppError = error
+    try:
+        with session_scope(request.app.state.db) as session:
+            identities.refuse(session, settings, ctx, reason, provider.issuer, subject)
+    except RateLimited as limited:
+        shown = limited
+    context = {"status": shown.status, "title": shown.title, "detail": shown.detail}
+    response = render(
+        request, "auth/sso_error.html", context, status=shown.status, headers=shown.headers
+    )
     response.delete_cookie(PENDING_COOKIE, path=PENDING_PATH)
     return response
 
@@ -74,7 +86,7 @@ def start(
     try:
         target = provider.authorization_url(pending)
     except ProviderUnavailable as exc:
-        return _refused(request, ctx, provider, exc)
+        return _refused(request, settings, ctx, provider, exc)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         PENDING_COOKIE,
@@ -128,15 +140,46 @@ def finish(
         if error or not code:
             said = f" It said: {error_description or error}." if error else ""
             raise SignInRefused(f"The sign-in service did not sign you in.{said}", "provider-error")
-        claims = provider.verify(provider.exchange(code, pending.verifier), pending.nonce)
+        id_token = provider.exchange(code, pending.verifier)
+        claims = provider.verify(id_token, pending.nonce)
         subject = str(claims["sub"])
         identity = identities.identity_of(settings, claims)
         with session_scope(request.app.state.db) as session:
             _, token, expires_at = identities.sign_in(session, settings, ctx, identity)
     except (ProviderUnavailable, SignInRefused) as exc:
         # The sign-in's transaction has rolled back: nobody was created or changed.
-        return _refused(request, ctx, provider, exc, subject)
+        return _refused(request, settings, ctx, provider, exc, subject)
     response = RedirectResponse(pending.next_url, status_code=303)
     start_session(response, settings, token, expires_at)
     response.delete_cookie(PENDING_COOKIE, path=PENDING_PATH)
+    if len(id_token) <= MAX_HINT_BYTES:
+        # For signing out at the provider later (`id_token_hint`, which some require).
+        response.set_cookie(
+            ID_TOKEN_COOKIE,
+            id_token,
+            expires=expires_at,
+            path=PENDING_PATH,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookies(settings),
+        )
+    return response
+
+
+@router.get("/logout")
+def sign_out_at_the_provider(request: Request, settings: SettingsDep) -> Response:
+    """Where signing out sends a person of the provider, once Vouch's token is revoked:
+    on to the provider's end-session endpoint (RP-initiated logout), which comes back to
+    the sign-in page; straight there without one, or while the provider is down. No
+    database here, so nothing is held while the provider is asked."""
+    provider: Provider | None = getattr(request.app.state, "oidc", None)
+    target = "/login"
+    if provider is not None:
+        after = settings.public_url.rstrip("/") + "/login"
+        hint = request.cookies.get(ID_TOKEN_COOKIE)
+        # Signed out here either way; while the provider is down, its session ends on its own.
+        with suppress(ProviderUnavailable):
+            target = provider.logout_url(after, hint) or target
+    response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(ID_TOKEN_COOKIE, path=PENDING_PATH)
     return response

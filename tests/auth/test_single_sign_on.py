@@ -3,6 +3,9 @@ are created and kept up to date from its ID tokens, their roles follow their gro
 every bad token, replay or provider fault ends on an error page with an audited failure
 and nobody created or changed."""
 
+import base64
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,8 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from itsdangerous import URLSafeTimedSerializer
 from joserfc import jwt
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import KeySet, OctKey, RSAKey
 from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -155,7 +159,7 @@ def test_a_first_sign_in_creates_the_person_with_the_roles_of_their_groups(
     assert "Ada Lovelace" in site.get("/profile").text
     # Created by the provider, given its groups' roles, signed in: three events.
     (created,) = events(db, "user.create")
-    assert created.actor_username == f"oidc:{provider.issuer}"
+    assert created.actor_username == "oidc"  # the provider, named in `via`
     assert created.payload["via"] == f"oidc:{provider.issuer}"
     (change,) = events(db, "user.roles_change")
     assert change.target_id == str(ada.id)
@@ -225,19 +229,81 @@ def test_the_sign_in_page_offers_the_provider(site: TestClient) -> None:
 def test_signing_out_ends_the_session_at_the_provider_too(
     site: TestClient, provider: OidcProvider, db: Database
 ) -> None:
-    callback = provider_page(site, provider, "ada")
-    assert come_back(site, callback).status_code == 303
+    assert sign_in(site, provider).status_code == 303
+    id_token = site.cookies.get("vouch_oidc_id")
+    assert id_token and claims_of(provider, id_token)["sub"] == "sub-ada"
     out = submit(site, "/logout", {}, csrf_of(site.get("/profile").text))
     assert out.status_code == 303
-    target = urlsplit(out.headers["location"])
+    assert out.headers["location"] == "/auth/oidc/logout"
+    assert site.get("/profile").status_code == 303  # signed out here already
+    onwards = site.get("/auth/oidc/logout")
+    assert onwards.status_code == 303
+    target = urlsplit(onwards.headers["location"])
     discovery = httpx.get(f"{provider.issuer}/.well-known/openid-configuration").json()
     assert f"{target.scheme}://{target.netloc}{target.path}" == discovery["end_session_endpoint"]
-    query = parse_qs(target.query)
-    assert query == {"client_id": [CLIENT_ID], "post_logout_redirect_uri": [f"{SITE}/login"]}
+    assert parse_qs(target.query) == {
+        "client_id": [CLIENT_ID],
+        "post_logout_redirect_uri": [f"{SITE}/login"],
+        "id_token_hint": [id_token],
+    }
     with httpx.Client(timeout=10) as browser:
-        assert provider.sign_out(browser, out.headers["location"]) == f"{SITE}/login"
-    assert site.get("/profile").status_code == 303  # signed out here as well
+        assert provider.sign_out(browser, onwards.headers["location"]) == f"{SITE}/login"
     assert events(db, "auth.logout")
+
+
+def test_a_password_user_signs_out_straight_to_the_sign_in_page(
+    site: TestClient, people: Any
+) -> None:
+    rep = people.make("rep")
+    csrf = csrf_of(site.get("/login").text)
+    signed_in = site.post(
+        "/login", data={"username": rep.username, "password": PASSWORD, "csrf_token": csrf}
+    )
+    assert signed_in.status_code == 303
+    out = submit(site, "/logout", {}, csrf_of(site.get("/profile").text))
+    assert out.headers["location"] == "/login"
+
+
+def test_the_provider_is_sent_a_pkce_challenge_of_the_kept_verifier(
+    site: TestClient, settings: Settings
+) -> None:
+    started = site.get("/auth/oidc/login")
+    query = parse_qs(urlsplit(started.headers["location"]).query)
+    kept = URLSafeTimedSerializer(settings.secret_key, salt="vouch-oidc-sign-in").loads(
+        site.cookies["vouch_oidc"]
+    )
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(kept["verifier"].encode()).digest())
+    assert query["code_challenge"] == [challenge.rstrip(b"=").decode()]
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["state"] == [kept["state"]]
+    assert query["nonce"] == [kept["nonce"]]
+    assert query["redirect_uri"] == [f"{SITE}/auth/oidc/callback"]
+
+
+def test_a_name_from_the_provider_is_kept_to_one_clean_line(
+    site: TestClient, provider: OidcProvider, db: Database
+) -> None:
+    provider.set_account(
+        "ada", name="Ada\x1b[2J\nLovelace\x00", email="ada@example.org", groups=["staff"]
+    )
+    assert sign_in(site, provider).status_code == 303
+    assert user_named(db, "Ada [2J Lovelace") is not None
+    provider.set_account("ada", name="  \t ", email="ada@example.org", groups=["staff"])
+    assert sign_in(site, provider).status_code == 303
+    assert user_named(db, "ada") is not None  # no name: the login name stands in
+
+
+def test_refusals_count_against_the_clients_login_limit(
+    settings: Settings, db: Database, provider: OidcProvider
+) -> None:
+    limited = sso_settings(settings, provider, login_attempts_per_minute=3)
+    with TestClient(create_app(limited, db), base_url=SITE, follow_redirects=False) as client:
+        answers = [
+            client.get("/auth/oidc/callback", params={"code": "c", "state": "s"}).status_code
+            for _ in range(5)
+        ]
+    assert answers == [400, 400, 400, 429, 429]
+    assert len(failures(db)) == 3  # the refused ones past the limit write nothing
 
 
 def test_keys_rotated_at_the_provider_are_fetched_again(
@@ -285,6 +351,29 @@ def wrongly_signed(provider: OidcProvider) -> Callable[[str], str]:
     return rewrite
 
 
+def unsigned(provider: OidcProvider) -> Callable[[str], str]:
+    """The same claims with `"alg": "none"` and no signature."""
+
+    def rewrite(token: str) -> str:
+        def part(value: dict[str, Any]) -> str:
+            raw = json.dumps(value).encode()
+            return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+        return f"{part({'alg': 'none'})}.{part(claims_of(provider, token))}."
+
+    return rewrite
+
+
+def signed_with_the_client_secret(provider: OidcProvider) -> Callable[[str], str]:
+    """HS256 with the client secret as the key: valid in OpenID Connect, refused here."""
+
+    def rewrite(token: str) -> str:
+        key = OctKey.import_key(CLIENT_SECRET.encode())
+        return jwt.encode({"alg": "HS256"}, claims_of(provider, token), key)
+
+    return rewrite
+
+
 BAD_TOKENS: dict[str, Callable[[OidcProvider], Callable[[str], str]]] = {
     "tampered": lambda provider: tampered,
     "expired": lambda provider: resigned(provider, exp=int(time.time()) - 600),
@@ -292,6 +381,11 @@ BAD_TOKENS: dict[str, Callable[[OidcProvider], Callable[[str], str]]] = {
     "wrong-audience": lambda provider: resigned(provider, aud="another-service"),
     "unknown-issuer": lambda provider: resigned(provider, iss="https://idp.example.net"),
     "wrong-nonce": lambda provider: resigned(provider, nonce="not-this-sign-in"),
+    "unsigned": unsigned,
+    "signed-with-the-client-secret": signed_with_the_client_secret,
+    "two-audiences-for-another-party": lambda provider: resigned(
+        provider, aud=[CLIENT_ID, "another-service"], azp="another-service"
+    ),
 }
 
 

@@ -60,6 +60,7 @@ PAGES: dict[tuple[str, str], Page] = {
     # tests/auth/test_single_sign_on.py).
     ("GET", "/auth/oidc/login"): Page(PUBLIC, _get("/auth/oidc/login")),
     ("GET", "/auth/oidc/callback"): Page(PUBLIC, _get("/auth/oidc/callback?code=c&state=s")),
+    ("GET", "/auth/oidc/logout"): Page(PUBLIC, _get("/auth/oidc/logout")),
     # Questions and threads
     ("GET", "/"): Page(ALL, _get("/")),
     ("GET", "/ask"): Page(CONTRIBUTORS, _get("/ask")),
