@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from app import health, openapi, problem_handlers, web
 from app.answers.router import router as answers_router
@@ -32,11 +32,13 @@ from app.web import errors as web_errors
 from search.client import Searcher
 from search.worker import start_search_worker
 
-API_PREFIX = "/api/v1"
+API_PREFIX = openapi.API_PREFIX
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(openapi.refuse_repeated_parameters)]
+    )
     for domain in (
         # First: the busiest routes are matched soonest, and `/questions/similar` must
         # come before the questions router, which would take it for an id.

@@ -13,7 +13,8 @@ the database → 503.
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -187,3 +188,48 @@ def _link(schema: dict[str, Any]) -> None:
 def _pointer(path: str) -> str:
     """`path` as one JSON pointer token (RFC 6901)."""
     return path.replace("~", "~0").replace("/", "~1")
+
+
+API_PREFIX = "/api/v1"
+
+
+def _is_list(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "array" or any(_is_list(s) for s in schema.get("anyOf", []))
+
+
+def single_valued_queries(schema: dict[str, Any]) -> dict[tuple[str, str], frozenset[str]]:
+    """(method, path template) → the query parameters that take one value, as documented."""
+    table: dict[tuple[str, str], frozenset[str]] = {}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            table[(method.upper(), path)] = frozenset(
+                p["name"]
+                for p in operation.get("parameters", [])
+                if p["in"] == "query" and not _is_list(p.get("schema", {}))
+            )
+    return table
+
+
+async def refuse_repeated_parameters(request: Request) -> None:
+    """422 for a query parameter of one value given more than once (`?limit=5&limit=9`):
+    the framework would take the last one quietly, which is not what the schema says."""
+    if len(request.query_params) == len(request.query_params.multi_items()):
+        return  # nothing repeated: the usual case costs one comparison
+    table = getattr(request.app.state, "single_valued_queries", None)
+    if table is None:
+        table = single_valued_queries(request.app.openapi())
+        request.app.state.single_valued_queries = table
+    path = getattr(request.scope.get("route"), "path_format", "")
+    method = "GET" if request.method == "HEAD" else request.method
+    # Routes of included routers know their path below the API's prefix (FastAPI keeps
+    # routers nested), or whole (older versions flattened them).
+    single = table.get((method, path)) or table.get((method, API_PREFIX + path), frozenset())
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in single if names.count(name) > 1})
+    if repeated:
+        raise RequestValidationError(
+            [
+                {"loc": ("query", name), "msg": "Give this parameter once.", "type": "repeated"}
+                for name in repeated
+            ]
+        )

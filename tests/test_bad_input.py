@@ -429,3 +429,27 @@ def test_a_title_on_more_than_one_line_is_422(
     response = send(client, db, world, "POST", "/questions", json=body)
     assert response.status_code == 422
     assert fields(response) == {"body.title"}
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/questions?limit=5&limit=9", "query.limit"),
+        ("/search?q=claim&validated=false&validated=true", "query.validated"),
+        ("/audit/events?format=csv&format=ndjson", "query.format"),
+    ],
+)
+def test_a_single_valued_parameter_given_twice_is_422(
+    client: TestClient, people: People, path: str, field: str
+) -> None:
+    reader = people.make("compliance")
+    response = client.get(path, headers=reader.headers)
+    assert response.status_code == 422
+    assert fields(response) == {field}
+
+
+@pytest.mark.search
+def test_a_list_parameter_may_repeat(client: TestClient, people: People) -> None:
+    reader = people.make("rep")
+    response = client.get("/search?tags=a&tags=b", headers=reader.headers)
+    assert response.status_code == 200, response.text
