@@ -24,6 +24,7 @@ from app.web import (
     recognition,
     reviews,
     search,
+    tokens,
     unsubscribe,
 )
 from app.web.session import verify_csrf
@@ -41,6 +42,7 @@ AREAS = (
     notifications.router,
     recognition.router,
     profile.router,
+    tokens.router,
     audit.router,
     admin.router,
     admin_notifications.router,
