@@ -232,7 +232,14 @@ def test_bad_mark_read_requests_are_422_and_change_nothing(
     expert = people.make("expert", topics=("claims",))
     ask(client, people.make("rep"), "claims")
     fanout.drain(db, settings)
-    bodies = ({}, {"ids": [1], "all": True}, {"ids": []}, {"ids": [0]}, {"ids": [2**40]}, {"all": 1})
+    bodies = (
+        {},
+        {"ids": [1], "all": True},
+        {"ids": []},
+        {"ids": [0]},
+        {"ids": [2**40]},
+        {"all": 1},
+    )
     for body in bodies:
         response = send_rejected(
             client,
