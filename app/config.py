@@ -3,10 +3,19 @@
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me-in-production"
+
+
+class GroupGrant(BaseModel):
+    """What membership of one of the identity provider's groups gives (`OIDC_ROLE_MAP`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    roles: list[Literal["rep", "expert", "compliance", "admin"]] = []
+    topics: list[str] = Field(default=[], description="Expert topics, by slug.")
 
 
 class Settings(BaseSettings):
@@ -105,11 +114,45 @@ class Settings(BaseSettings):
     graceful_shutdown_seconds: int = Field(default=25, ge=1)
     cors_origins: list[str] = []
 
+    # Single sign-on with OpenID Connect (docs/single-sign-on.md): off while the issuer is
+    # empty. The provider is found from `<issuer>/.well-known/openid-configuration`.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_scopes: str = "openid profile email groups"
+    # The ID token claim that lists the person's groups, and what each group gives; a
+    # person in no mapped group is a rep.
+    oidc_groups_claim: str = "groups"
+    oidc_role_map: dict[str, GroupGrant] = {}
+    # Shown on the sign-in page: "Sign in with <name>".
+    oidc_provider_name: str = "single sign-on"
+    oidc_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Passwords (the sign-in form and POST /auth/token): off leaves only single sign-on,
+    # and the password of the one break-glass admin named here, for when the provider
+    # is down.
+    local_login: bool = True
+    break_glass_admin: str = ""
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> "Settings":
         if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
             raise ValueError("VOUCH_SECRET_KEY must be set to a private value in production")
         return self
+
+    @model_validator(mode="after")
+    def _single_sign_on_needs_a_client(self) -> "Settings":
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("VOUCH_OIDC_CLIENT_ID must be set with VOUCH_OIDC_ISSUER")
+        if not self.local_login and not self.oidc_issuer and not self.break_glass_admin:
+            raise ValueError(
+                "VOUCH_LOCAL_LOGIN=false needs VOUCH_OIDC_ISSUER or VOUCH_BREAK_GLASS_ADMIN: "
+                "nobody could sign in"
+            )
+        return self
+
+    @property
+    def sso_on(self) -> bool:
+        return bool(self.oidc_issuer)
 
     @property
     def email_on(self) -> bool:

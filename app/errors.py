@@ -52,6 +52,14 @@ class Forbidden(AppError):
     status, problem, title = 403, "forbidden", "Forbidden"
 
 
+class LocalLoginOff(Forbidden):
+    """A password sign-in where passwords are turned off (`VOUCH_LOCAL_LOGIN=false`); the
+    refused attempt's audit event is kept."""
+
+    problem, title = "local-login-off", "Passwords are turned off"
+    keep_changes = True
+
+
 class SelfReview(Forbidden):
     problem, title = "self-review", "You may not review your own answer"
 

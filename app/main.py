@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI
 
@@ -10,6 +11,7 @@ from app import health, openapi, problem_handlers, web
 from app.answers.router import router as answers_router
 from app.audit.router import router as audit_router
 from app.auth import passwords
+from app.auth.oidc import Provider
 from app.auth.router import router as auth_router
 from app.comments.router import router as comments_router
 from app.config import Settings, get_settings
@@ -57,6 +59,11 @@ def api_router() -> APIRouter:
     return router
 
 
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     """Build the API; tests pass their own settings and database."""
     settings = settings or get_settings()
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.db = db
     app.state.searcher = searcher
+    app.state.oidc = Provider(settings) if settings.sso_on else None
     problem_handlers.install(app, page_errors=web_errors.error_page)
     app.include_router(api_router())
     app.include_router(metrics_router)
@@ -96,5 +104,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_url_bytes=settings.max_url_bytes,
+        form_targets=(origin_of(settings.oidc_issuer),) if settings.sso_on else (),
     )
     return app

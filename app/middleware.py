@@ -52,20 +52,28 @@ def _is_json(content_type: str | None) -> bool:
 
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
-# Every web page: scripts and styles from this origin only (no inline script, no eval),
-# never framed, no referrer beyond this site, and not kept in shared caches.
-PAGE_HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
-        b"object-src 'none'",
-    ),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-]
+
+def page_headers(form_targets: tuple[str, ...] = ()) -> list[tuple[bytes, bytes]]:
+    """Every web page's headers: scripts and styles from this origin only (no inline
+    script, no eval), never framed, no referrer beyond this site, and not kept in shared
+    caches. Forms post here only, or to (or are redirected to) `form_targets`: the
+    identity provider's origin, where signing out ends.
+    """
+    form_action = " ".join(["'self'", *form_targets])
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; "
+        "base-uri 'none'; object-src 'none'"
+    )
+    return [
+        (b"content-security-policy", policy.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
+
+
 _NO_STORE = (b"cache-control", b"no-store")
 _PAGE_ERROR = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} · Vouch</title>'
@@ -119,8 +127,15 @@ class RequestContextMiddleware:
     duration; never the path, query, headers or body (they may carry secrets).
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, max_url_bytes: int = 4096) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        max_url_bytes: int = 4096,
+        form_targets: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
+        self.page_headers = page_headers(form_targets)
         self.max_body_bytes = max_body_bytes
         self.max_url_bytes = max_url_bytes
         self.routes = RouteTemplates()
@@ -134,7 +149,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         extra_headers = [(b"x-request-id", request_id.encode())]
         if not is_api_path(scope["path"]):
-            extra_headers += PAGE_HEADERS
+            extra_headers += self.page_headers
             if not scope["path"].startswith("/static/"):
                 extra_headers.append(_NO_STORE)
 

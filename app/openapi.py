@@ -147,7 +147,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     if operation.get("security"):
         statuses += [401, 403]
     elif (method, path) in _THROTTLED:
-        statuses.append(401)
+        statuses += [401, 403]  # 403: passwords turned off (VOUCH_LOCAL_LOGIN=false)
     if any(p["in"] == "path" or p["name"] in _NAMES_A_RECORD for p in parameters):
         statuses.append(404)
     if method in _WRITES:

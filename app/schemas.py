@@ -12,8 +12,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 
 def _has_nul(value: Any) -> bool:
@@ -24,10 +26,42 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+def _max_lengths(model: type[BaseModel]) -> dict[str, int]:
+    """Each text field's `maxLength` as the request schema publishes it."""
+    found: dict[str, int] = {}
+    for name, schema in model.model_json_schema()["properties"].items():
+        for option in [schema, *schema.get("anyOf", [])]:
+            if "maxLength" in option:
+                found[name] = option["maxLength"]
+    return found
+
+
+_MAX_LENGTHS: dict[type[BaseModel], dict[str, int]] = {}
+
+
 class RequestModel(BaseModel):
-    """A request body: unknown fields are rejected, so privileged fields cannot be smuggled."""
+    """A request body: unknown fields are rejected, so privileged fields cannot be smuggled.
+
+    Text is trimmed of surrounding whitespace; its maximum length counts it as sent, as
+    the schema says, and its minimum once trimmed (a blank text is empty).
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _cap_as_sent(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and info.field_name is not None:
+            if cls not in _MAX_LENGTHS:
+                _MAX_LENGTHS[cls] = _max_lengths(cls)
+            cap = _MAX_LENGTHS[cls].get(info.field_name)
+            if cap is not None and len(value) > cap:
+                raise PydanticCustomError(
+                    "string_too_long",
+                    "String should have at most {max_length} characters",
+                    {"max_length": cap},
+                )
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

@@ -130,6 +130,9 @@ BODY_CASES = [
     ("POST", "/questions/{q}/comments", {"body": ""}, {"body.body"}),
     ("POST", "/answers/{a}/comments", {"body": "   "}, {"body.body"}),
     ("POST", "/answers/{a}/comments", {"body": "c" * 5_001}, {"body.body"}),
+    # The cap counts the text as sent, before its surrounding whitespace is trimmed.
+    ("POST", "/answers/{a}/comments", {"body": "\u00a0" + "c" * 5_000}, {"body.body"}),
+    ("POST", "/questions", {**QUESTION, "title": " " + "t" * 200}, {"body.title"}),
     # NUL characters, which PostgreSQL text cannot store
     ("POST", "/questions", {**QUESTION, "title": "A title with \x00 NUL"}, {"body.title"}),
     ("POST", "/questions/{q}/answers", {"body": "nul \x00"}, {"body.body"}),

@@ -3,6 +3,10 @@
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+# The password hash of an account that has none (imported, or signed in through an
+# identity provider): no password verifies against it.
+NO_PASSWORD = "!"
+
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both paths cost the same time.
 _dummy_hash = _hasher.hash("not-a-real-password")

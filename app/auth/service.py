@@ -14,7 +14,7 @@ from app.auth.models import ApiToken, LoginAttempt
 from app.auth.passwords import verify_password
 from app.config import Settings
 from app.db import Database, utcnow
-from app.errors import InvalidCredentials, NotAuthenticated, RateLimited
+from app.errors import InvalidCredentials, LocalLoginOff, NotAuthenticated, RateLimited
 from app.notifications.service import unread_of
 from app.observability.metrics import LOGIN_FAILURES
 from app.users.models import User
@@ -64,6 +64,17 @@ def login(
     recorded), and `InvalidCredentials` on a failure, which still commits the
     attempt and its audit event.
     """
+    if not settings.local_login and username != settings.break_glass_admin:
+        LOGIN_FAILURES.labels("local-login-off").inc()
+        audit.record(
+            session,
+            ctx,
+            "auth.login",
+            target_type="user",
+            payload={"username": username, "method": "password", "reason": "local-login-off"},
+            outcome="failure",
+        )
+        raise LocalLoginOff("Passwords are turned off here: sign in with single sign-on.")
     client_ip = ctx.client_ip or "unknown"
     _check_rate_limit(session, settings, username, client_ip)
     user = session.execute(
@@ -87,11 +98,19 @@ def login(
             "auth.login",
             target_type="user",
             target_id=user.id if user else None,
-            payload={"username": username, "reason": reason},
+            payload={"username": username, "method": "password", "reason": reason},
             outcome="failure",
         )
         raise InvalidCredentials("The username or password is wrong, or the account is inactive.")
 
+    return sign_in(session, settings, ctx, user, {"method": "password"})
+
+
+def sign_in(
+    session: Session, settings: Settings, ctx: AuditContext, user: User, how: dict[str, str]
+) -> tuple[str, datetime]:
+    """Issue a sign-in token to `user` and audit the `auth.login`, saying `how` (the
+    method, and for single sign-on the provider)."""
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(minutes=settings.token_ttl_minutes)
     row = ApiToken(user_id=user.id, token_hash=token_digest(settings, token), expires_at=expires_at)
@@ -103,7 +122,12 @@ def login(
         "auth.login",
         target_type="user",
         target_id=user.id,
-        payload={"username": username, "token_id": row.id, "expires_at": expires_at.isoformat()},
+        payload={
+            "username": user.username,
+            **how,
+            "token_id": row.id,
+            "expires_at": expires_at.isoformat(),
+        },
     )
     return token, expires_at
 
@@ -175,7 +199,8 @@ def actor_for_token(db: Database, settings: Settings, token: str) -> Actor:
     return Actor(row.id, row.username, tuple(row.roles))
 
 
-def logout(session: Session, settings: Settings, ctx: AuditContext, token: str) -> None:
+def logout(session: Session, settings: Settings, ctx: AuditContext, token: str) -> User:
+    """Revoke the token; returns whose it was."""
     row = _token_row(session, settings, token)
     if row is None or row.revoked_at is not None:
         raise NotAuthenticated("The token is unknown or already revoked.")
@@ -188,6 +213,7 @@ def logout(session: Session, settings: Settings, ctx: AuditContext, token: str) 
         target_id=row.user_id,
         payload={"token_id": row.id},
     )
+    return row.user
 
 
 def revoke_all_tokens(session: Session, user_id: int) -> int:

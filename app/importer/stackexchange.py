@@ -28,6 +28,7 @@ from app.answers.schemas import AnswerCreate
 from app.answers.service import add_answers
 from app.audit import service as audit
 from app.audit.service import Actor, AuditContext, Event
+from app.auth.passwords import NO_PASSWORD
 from app.comments.models import Comment
 from app.comments.schemas import CommentCreate
 from app.comments.service import add_comments
@@ -48,7 +49,6 @@ from app.users.service import add_user, add_users, update_user
 
 IMPORTER = "importer"
 # Imported people cannot sign in: no password hash verifies against this.
-NO_PASSWORD = "!"
 MIN_TITLE, MAX_TITLE = 10, 200
 MAX_SITE = 40
 TITLE_PADDING = " (imported)"

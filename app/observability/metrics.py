@@ -46,7 +46,7 @@ HTTP_DURATION = Histogram(
 LOGIN_FAILURES = Counter(
     "vouch_login_failures",
     "Refused logins (POST /auth/token and the sign-in page), by reason: unknown-user, "
-    "bad-password, inactive, rate-limited.",
+    "bad-password, inactive, rate-limited, local-login-off, and single sign-on's own.",
     ["reason"],
     registry=REGISTRY,
 )

@@ -51,19 +51,23 @@ def create_user(session: Session, ctx: AuditContext, data: UserCreate) -> User:
     return add_user(session, ctx, user)
 
 
-def add_users(session: Session, ctx: AuditContext, users: list[User]) -> list[User]:
+def add_users(
+    session: Session, ctx: AuditContext, users: list[User], *, via: str | None = None
+) -> list[User]:
     """Store new users and audit each as `user.create` (one flush and one append to the
-    chain for all of them: the importer adds thousands)."""
+    chain for all of them: the importer adds thousands). `via` names where the change
+    came from when not from a person's request (an identity provider)."""
     session.add_all(users)
     session.flush()
-    events = [Event("user.create", "user", u.id, {"after": snapshot(u)}) for u in users]
+    extra = {"via": via} if via else {}
+    events = [Event("user.create", "user", u.id, {"after": snapshot(u), **extra}) for u in users]
     audit.record_many(session, ctx, events)
     return users
 
 
-def add_user(session: Session, ctx: AuditContext, user: User) -> User:
+def add_user(session: Session, ctx: AuditContext, user: User, *, via: str | None = None) -> User:
     """Store a new user and audit it as `user.create`."""
-    return add_users(session, ctx, [user])[0]
+    return add_users(session, ctx, [user], via=via)[0]
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -101,8 +105,11 @@ def _other_active_admins(session: Session, user: User) -> int:
     return sum(1 for other in admins.scalars() if Role.admin in other.roles)
 
 
-def update_user(session: Session, ctx: AuditContext, user: User, data: UserUpdate) -> User:
-    """Apply a PATCH; each kind of change writes its own audit event."""
+def update_user(
+    session: Session, ctx: AuditContext, user: User, data: UserUpdate, *, via: str | None = None
+) -> User:
+    """Apply a PATCH; each kind of change writes its own audit event (naming `via`, the
+    identity provider, when the change comes from one)."""
     before = snapshot(user)
     roles = [str(r) for r in data.roles] if data.roles is not None else list(user.roles)
     topic_slugs = (
@@ -117,6 +124,8 @@ def update_user(session: Session, ctx: AuditContext, user: User, data: UserUpdat
         raise Conflict("This is the last active admin; make another admin first.")
 
     def audit_change(action: str, payload: dict[str, object]) -> None:
+        if via:
+            payload = {**payload, "via": via}
         audit.record(session, ctx, action, target_type="user", target_id=user.id, payload=payload)
 
     changed: dict[str, object] = {}

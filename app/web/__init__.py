@@ -24,6 +24,7 @@ from app.web import (
     recognition,
     reviews,
     search,
+    sso,
     tokens,
     unsubscribe,
 )
@@ -34,6 +35,7 @@ STATIC = Path(__file__).parent / "static"
 # Each area's page routes; `search` first, so /search is not read as anything else.
 AREAS = (
     auth.router,
+    sso.router,
     search.router,
     questions.router,
     answers.router,

@@ -1,16 +1,20 @@
 """Sign-in and sign-out pages: the API's login and logout, with the token in a cookie."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from pydantic import ValidationError
 from starlette.responses import Response
 
 from app.auth import service as auth_service
+from app.auth.oidc import ProviderUnavailable
 from app.auth.schemas import LoginRequest
+from app.config import Settings
 from app.deps import RequestContext, SessionDep, SettingsDep
-from app.errors import InvalidCredentials, RateLimited
+from app.errors import InvalidCredentials, LocalLoginOff, RateLimited
 from app.limits.writes import uncounted
+from app.users.models import User
 from app.web.forms import FORM, errors_of
 from app.web.render import redirect, render
 from app.web.session import (
@@ -43,6 +47,11 @@ def _login_page(
         "values": {"username": username},
         "errors": errors or {},
         "notice": None if errors else _notice(request),
+        # "Sign in with <provider>", and whether the password form is for everyone or
+        # only the break-glass admin.
+        "sso_name": settings.oidc_provider_name if settings.sso_on else None,
+        "sso_url": "/auth/oidc/login?" + urlencode({"next": next_url}),
+        "local_login": settings.local_login,
     }
     response = render(request, "auth/login.html", context, status=status, headers=headers)
     keep_login_nonce(response, settings, nonce)
@@ -99,6 +108,15 @@ def login(
             errors={FORM: exc.detail},
             status=401,
         )
+    except LocalLoginOff as exc:
+        return _login_page(
+            request,
+            settings,
+            next_url=next_url,
+            username=username,
+            errors={FORM: exc.detail},
+            status=403,
+        )
     except RateLimited as exc:
         return _login_page(
             request,
@@ -121,7 +139,20 @@ def logout(
 ) -> Response:
     token = session_token(request)
     assert token is not None  # PageAuditCtx has signed the user in with it
-    auth_service.logout(session, settings, ctx, token)
-    response = redirect("/login", flash="You have signed out.")
+    user = auth_service.logout(session, settings, ctx, token)
+    response = redirect(_after_logout(request, settings, user), flash="You have signed out.")
     end_session(response)
     return response
+
+
+def _after_logout(request: Request, settings: Settings, user: User) -> str:
+    """The sign-in page; for someone signed in by the provider, first the provider's own
+    sign-out (RP-initiated logout), which comes back to it, where the provider has one."""
+    provider = getattr(request.app.state, "oidc", None)
+    if provider is None or user.identity_issuer != provider.issuer:
+        return "/login"
+    try:
+        target = provider.logout_url(settings.public_url.rstrip("/") + "/login")
+    except ProviderUnavailable:
+        return "/login"  # signed out here; the provider's session ends on its own
+    return target or "/login"

@@ -75,7 +75,11 @@ def test_failed_login_is_audited_and_kept_despite_the_401(
     assert response.status_code == 401
     event = last_event(db)
     assert (event.action, event.outcome) == ("auth.login", "failure")
-    assert event.payload == {"username": rep.username, "reason": "bad-password"}
+    assert event.payload == {
+        "username": rep.username,
+        "method": "password",
+        "reason": "bad-password",
+    }
 
 
 def test_unknown_user_login_is_audited_without_an_actor(client: TestClient, db: Database) -> None:

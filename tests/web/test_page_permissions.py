@@ -56,6 +56,10 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/login"): Page(PUBLIC, _get("/login")),
     ("POST", "/login"): Page(PUBLIC, lambda w, r: ("/login", {"username": "x", "password": "y"})),
     ("POST", "/logout"): Page(ALL, lambda w, r: ("/logout", {})),
+    # Single sign-on: open to everyone (404 here, where it is not set up; with a provider,
+    # tests/auth/test_single_sign_on.py).
+    ("GET", "/auth/oidc/login"): Page(PUBLIC, _get("/auth/oidc/login")),
+    ("GET", "/auth/oidc/callback"): Page(PUBLIC, _get("/auth/oidc/callback?code=c&state=s")),
     # Questions and threads
     ("GET", "/"): Page(ALL, _get("/")),
     ("GET", "/ask"): Page(CONTRIBUTORS, _get("/ask")),

@@ -95,7 +95,7 @@ def test_a_wrong_password_keeps_the_username_and_is_audited(
     assert SESSION_COOKIE not in pages.cookies
     assert _login_events(db)[-1] == (
         "failure",
-        {"username": rep.username, "reason": "bad-password"},
+        {"username": rep.username, "method": "password", "reason": "bad-password"},
     )
 
 
