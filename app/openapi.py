@@ -99,6 +99,9 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, str, str]]] = {
         "TopicResources": ("get", "/api/v1/topics/{slug}/resources", "slug"),
         "AddResource": ("post", "/api/v1/topics/{slug}/resources", "slug"),
     },
+    ("post", "/api/v1/auth/tokens"): {
+        "RevokePersonalToken": ("delete", "/api/v1/auth/tokens/{token_id}", "token_id"),
+    },
     ("post", "/api/v1/webhooks"): {
         "DeleteWebhook": ("delete", "/api/v1/webhooks/{webhook_id}", "webhook_id"),
     },

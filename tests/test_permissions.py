@@ -4,15 +4,18 @@ A route added to the API without an entry in ROUTES makes
 `test_every_route_has_a_permission_entry` fail, so nothing escapes the matrix.
 """
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.db import session_scope
+from app.auth.models import ApiToken
+from app.db import session_scope, utcnow
 from app.notifications.models import Delivery, Webhook
 from app.topics.models import Topic
 from tests.factories import People, Person, answer, ask, open_thread_signal
@@ -38,6 +41,7 @@ class World:
     needs: dict[str, int]  # an open learning need per role, on distinct threads
     webhook: int  # a webhook of the topic
     dead_delivery: int  # an email that failed for good
+    tokens: dict[str, int]  # a live personal access token per role (and one for anonymous)
 
     def own_question(self, role: str) -> int:
         return self.questions.get(role, self.others_question)
@@ -66,6 +70,13 @@ ROUTES: dict[tuple[str, str], Route] = {
         ),
     ),
     ("POST", "/auth/logout"): Route(ALL, lambda w, r: ("/auth/logout", None)),
+    ("GET", "/auth/tokens"): Route(ALL, lambda w, r: ("/auth/tokens", None)),
+    ("POST", "/auth/tokens"): Route(
+        ALL, lambda w, r: ("/auth/tokens", {"name": f"script of {r}", "expires_in_days": 7})
+    ),
+    ("DELETE", "/auth/tokens/{token_id}"): Route(
+        ALL, lambda w, r: (f"/auth/tokens/{w.tokens[r]}", None)
+    ),
     ("GET", "/me"): Route(ALL, lambda w, r: ("/me", None)),
     ("GET", "/notifications"): Route(ALL, lambda w, r: ("/notifications", None)),
     ("POST", "/notifications/read"): Route(
@@ -246,11 +257,30 @@ def build_world(client: TestClient, people: People) -> World:
             status="dead",
             attempts=8,
         )
-        session.add_all([webhook, dead])
+        personal = {
+            role: ApiToken(
+                user_id=person.id,
+                token_hash=secrets.token_hex(32),
+                expires_at=utcnow() + timedelta(days=1),
+                name=f"script of {role}",
+            )
+            for role, person in (*cast.items(), ("anonymous", other))
+        }
+        session.add_all([webhook, dead, *personal.values()])
         session.flush()
         webhook_id, dead_id = webhook.id, dead.id
+        tokens = {role: token.id for role, token in personal.items()}
     return World(
-        cast, other, questions, answers, others_question, others_answer, needs, webhook_id, dead_id
+        cast,
+        other,
+        questions,
+        answers,
+        others_question,
+        others_answer,
+        needs,
+        webhook_id,
+        dead_id,
+        tokens,
     )
 
 

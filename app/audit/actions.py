@@ -40,6 +40,14 @@ ACTIONS: dict[str, Action] = {
         "A bearer token was revoked by its holder.",
         "`token_id`.",
     ),
+    "auth.token_create": Action(
+        "A user made a personal access token (a named bearer token for their scripts).",
+        "`token_id`, `name` and `expires_at`. Never the token.",
+    ),
+    "auth.token_revoke": Action(
+        "A user revoked one of their personal access tokens.",
+        "`token_id` and `name`.",
+    ),
     "user.create": Action(
         "A user account was created (by an admin or by the command line).",
         "`after`: username, display name, email, roles, expert topics, active.",

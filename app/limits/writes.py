@@ -21,8 +21,8 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 def uncounted(endpoint: Endpoint) -> Endpoint:
-    """Mark a route whose requests never count as writes: signing out, which a person
-    at the limit must still be able to do."""
+    """Mark a route whose requests never count as writes: signing out and revoking a
+    personal access token, which a person at the limit must still be able to do."""
     setattr(endpoint, _UNCOUNTED, True)
     return endpoint
 

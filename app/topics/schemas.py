@@ -1,14 +1,25 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from app.schemas import RequestModel, ResponseModel, Slug
 
 TopicName = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
-RequiredEndorsements = Annotated[int, Field(ge=1, le=10)]
-ReviewInterval = Annotated[int, Field(ge=1, le=3650)]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # pydantic reads JSON `true` as the number 1; nobody sending it meant one day. Numbers
+    # as text stay accepted: the admin pages' forms send them so.
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+NotBoolean = BeforeValidator(_not_a_boolean)
+RequiredEndorsements = Annotated[int, NotBoolean, Field(ge=1, le=10)]
+ReviewInterval = Annotated[int, NotBoolean, Field(ge=1, le=3650)]
 
 
 class TopicCreate(RequestModel):

@@ -25,6 +25,7 @@ from app.web import (
     reviews,
     search,
     sso,
+    tokens,
     unsubscribe,
 )
 from app.web.session import verify_csrf
@@ -43,6 +44,7 @@ AREAS = (
     notifications.router,
     recognition.router,
     profile.router,
+    tokens.router,
     audit.router,
     admin.router,
     admin_notifications.router,

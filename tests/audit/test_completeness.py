@@ -29,6 +29,8 @@ STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/auth/token"): "auth.login",
     ("POST", "/auth/logout"): "auth.logout",
+    ("POST", "/auth/tokens"): "auth.token_create",
+    ("DELETE", "/auth/tokens/{token_id}"): "auth.token_revoke",
     ("POST", "/users"): "user.create",
     ("PATCH", "/users/{user_id}"): "user.update",
     ("POST", "/topics"): "topic.create",

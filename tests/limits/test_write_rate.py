@@ -100,6 +100,35 @@ def test_a_user_at_the_limit_can_still_sign_out(api: TestClient, rep: Person) ->
     assert api.get("/me", headers=rep.headers).status_code == 401
 
 
+def test_making_a_personal_token_counts_but_revoking_it_on_the_page_does_not(
+    api: TestClient, db: Database, rep: Person
+) -> None:
+    made = api.post("/auth/tokens", json={"name": "report"}, headers=rep.headers)
+    assert made.status_code == 201
+    for n in range(LIMIT - 1):
+        assert post_question(api, rep, n).status_code == 201
+    refused = api.post("/auth/tokens", json={"name": "another"}, headers=rep.headers)
+    assert refused.status_code == 429
+    pages = TestClient(api.app, base_url="http://testserver")
+    csrf = sign_in(pages, rep.username)
+    revoked = submit(pages, f"/profile/tokens/{made.json()['id']}/revoke", {}, csrf)
+    assert revoked.status_code == 303
+    assert (
+        api.get("/me", headers={"Authorization": f"Bearer {made.json()['token']}"}).status_code
+        == 401
+    )
+    pages.close()
+
+
+def test_a_user_at_the_limit_can_revoke_a_personal_token(api: TestClient, rep: Person) -> None:
+    made = api.post("/auth/tokens", json={"name": "report"}, headers=rep.headers).json()
+    for n in range(LIMIT - 1):
+        post_question(api, rep, n)
+    assert post_question(api, rep, 9).status_code == 429
+    assert api.delete(f"/auth/tokens/{made['id']}", headers=rep.headers).status_code == 204
+    assert api.get("/me", headers={"Authorization": f"Bearer {made['token']}"}).status_code == 401
+
+
 def test_a_page_user_at_the_limit_can_still_sign_out(
     api: TestClient, db: Database, rep: Person
 ) -> None:

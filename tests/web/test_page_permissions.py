@@ -146,6 +146,15 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/leaderboard"): Page(ALL, _get("/leaderboard?topic=claims")),
     ("GET", "/profile"): Page(ALL, _get("/profile")),
     ("GET", "/people/{username}"): Page(ALL, lambda w, r: (f"/people/{w.other.username}", None)),
+    # Personal access tokens (anyone's own)
+    ("GET", "/profile/tokens"): Page(ALL, _get("/profile/tokens")),
+    ("POST", "/profile/tokens"): Page(
+        ALL,
+        _post(lambda w, r: "/profile/tokens", name=lambda r: f"script of {r}", expires_in_days="7"),
+    ),
+    ("POST", "/profile/tokens/{token_id}/revoke"): Page(
+        ALL, _post(lambda w, r: f"/profile/tokens/{w.tokens[r]}/revoke")
+    ),
     # Notifications (anyone's own; an id that is not theirs leads back to the list)
     ("GET", "/notifications"): Page(ALL, _get("/notifications")),
     ("POST", "/notifications/{notification_id}/open"): Page(

@@ -45,6 +45,7 @@ PAGES = [
     ("rep", "/digest", "Digest"),
     ("rep", "/leaderboard", "Leaderboard"),
     ("rep", "/profile", "Rep"),
+    ("rep", "/profile/tokens", "Personal access tokens"),
     ("expert", "/notifications", "Notifications"),
     ("rep", "/notifications/settings", "Notification settings"),
     ("admin", "/admin/users/{rep_id}", "Rep"),
