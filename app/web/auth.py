@@ -96,34 +96,18 @@ def login(
         )
     try:
         token, expires_at = auth_service.login(session, settings, ctx, body.username, body.password)
-    except InvalidCredentials as exc:
-        # Returned, not raised: the failed attempt and its audit event are committed.
+    except (InvalidCredentials, LocalLoginOff, RateLimited) as exc:
+        # Returned, not raised: a failed attempt and its audit event are committed (401),
+        # as is a password refused where passwords are off (403); past the limit, 429.
         return _login_page(
             request,
             settings,
             next_url=next_url,
             username=username,
             errors={FORM: exc.detail},
-            status=401,
-        )
-    except LocalLoginOff as exc:
-        return _login_page(
-            request,
-            settings,
-            next_url=next_url,
-            username=username,
-            errors={FORM: exc.detail},
-            status=403,
-        )
-    except RateLimited as exc:
-        return _login_page(
-            request,
-            settings,
-            next_url=next_url,
-            username=username,
-            errors={FORM: exc.detail},
-            status=429,
-            headers=exc.headers,
+            status=exc.status,
+            # Retry-After, past the limit (a page sends no WWW-Authenticate).
+            headers=exc.headers if isinstance(exc, RateLimited) else None,
         )
     response = redirect(next_url)
     start_session(response, settings, token, expires_at)

@@ -117,5 +117,12 @@ def test_an_expert_signs_in_through_the_provider_and_out_again(
         page.wait_for_url(f"{base}/login**")
         page.goto("/reviews")
         assert "/login" in page.url
+
+        # A callback this browser did not start: the refusal page, and a way back.
+        page.goto("/auth/oidc/callback?code=forged&state=forged")
+        assert page.get_by_role("heading", name="Sign-in refused").is_visible()
+        assert page.get_by_role("link", name="Start signing in again").is_visible()
+        assert_accessible(page, axe_source)
+        site.screenshot(page, "sso-refused")
     finally:
         context.close()
