@@ -10,6 +10,7 @@ failed `auth.login` event, with no user created or changed.
 
 from contextlib import suppress
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -74,6 +75,29 @@ def _refused(
     return response
 
 
+def _keep(
+    response: Response,
+    settings: Settings,
+    name: str,
+    value: str,
+    *,
+    max_age: int | None = None,
+    expires: datetime | None = None,
+) -> None:
+    """A cookie of the sign-on's own, on its paths only, out of scripts' reach; Lax: the
+    provider's redirect back is a top-level navigation, which carries it."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        expires=expires,
+        path=PENDING_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(settings),
+    )
+
+
 @router.get("/login")
 def start(
     request: Request,
@@ -88,15 +112,12 @@ def start(
     except ProviderUnavailable as exc:
         return _refused(request, settings, ctx, provider, exc)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
+    _keep(
+        response,
+        settings,
         PENDING_COOKIE,
         _serializer(settings).dumps(asdict(pending)),
         max_age=PENDING_SECONDS,
-        path=PENDING_PATH,
-        httponly=True,
-        # Lax: the provider's redirect back is a top-level navigation, which carries it.
-        samesite="lax",
-        secure=secure_cookies(settings),
     )
     return response
 
@@ -154,15 +175,7 @@ def finish(
     response.delete_cookie(PENDING_COOKIE, path=PENDING_PATH)
     if len(id_token) <= MAX_HINT_BYTES:
         # For signing out at the provider later (`id_token_hint`, which some require).
-        response.set_cookie(
-            ID_TOKEN_COOKIE,
-            id_token,
-            expires=expires_at,
-            path=PENDING_PATH,
-            httponly=True,
-            samesite="lax",
-            secure=secure_cookies(settings),
-        )
+        _keep(response, settings, ID_TOKEN_COOKIE, id_token, expires=expires_at)
     return response
 
 
