@@ -11,7 +11,7 @@ from app.answers.models import Answer, AnswerRevision, ValidationState, Vote
 from app.answers.schemas import AnswerCreate, AnswerUpdate
 from app.audit import service as audit
 from app.audit.service import AuditContext, Event
-from app.db import utcnow
+from app.db import insert_new, utcnow
 from app.errors import NotFound, OwnAnswerVote
 from app.notifications.models import NotificationKind
 from app.notifications.service import News, notify_many
@@ -71,12 +71,15 @@ def add_answers(
     ctx: AuditContext,
     answers: list[Answer],
     askers: dict[int, int] | None = None,
+    *,
+    in_session: bool = True,
 ) -> list[Answer]:
     """Store new, unreviewed answers (their question, topic, author and body set; their
     score and times when they are not zero and now) with their first revision, search
     outbox row and `answer.create` event: one flush and one append to the chain for all.
     With `askers` (question id → its author's id), the topics' experts and the askers
-    hear of them; an import's old answers are not news."""
+    hear of them; an import's old answers are not news. Without `in_session` they are
+    stored by one Core insert and stay out of the session (`insert_new`)."""
     now = utcnow()
     for answer in answers:
         answer.state = ValidationState.unreviewed
@@ -86,8 +89,11 @@ def add_answers(
         answer.created_at = answer.created_at or now
         answer.updated_at = answer.updated_at or answer.created_at
         answer.author_id = answer.author_id or answer.author.id
-    session.add_all(answers)
-    session.flush()
+    if in_session:
+        session.add_all(answers)
+        session.flush()
+    else:
+        insert_new(session, answers)
     _keep_revisions(session, answers)
     enqueue_threads(session, (a.question_id for a in answers))
     if askers is not None:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.audit.service import AuditContext, Event
 from app.comments.models import Comment
+from app.db import insert_new
 from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.questions.models import Question
@@ -38,13 +39,19 @@ def add_comment(
     return add_comments(session, ctx, [comment])[0]
 
 
-def add_comments(session: Session, ctx: AuditContext, comments: list[Comment]) -> list[Comment]:
+def add_comments(
+    session: Session, ctx: AuditContext, comments: list[Comment], *, in_session: bool = True
+) -> list[Comment]:
     """Store new comments (question, answer or none, author, body; their time when it is
-    not now), each audited as `comment.create`: one flush and one append for all."""
+    not now), each audited as `comment.create`: one flush and one append for all. Without
+    `in_session` they are stored by one Core insert and stay out of the session."""
     for comment in comments:
         comment.author_id = comment.author_id or comment.author.id
-    session.add_all(comments)
-    session.flush()
+    if in_session:
+        session.add_all(comments)
+        session.flush()
+    else:
+        insert_new(session, comments)
     events = [
         Event(
             "comment.create",

@@ -36,3 +36,8 @@ def html_to_markdown(html: str) -> str:
     )
     text = convert(clean, _OPTIONS).content or ""
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def bodies_as_markdown(bodies: list[str]) -> list[str]:
+    """Many bodies converted at once: the unit of work of the import's converter process."""
+    return [html_to_markdown(body) for body in bodies]

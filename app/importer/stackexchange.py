@@ -10,9 +10,11 @@ a second run adds nothing. Decisions are in docs/import.md.
 """
 
 import hashlib
+import multiprocessing
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.answers.models import Answer
@@ -34,7 +36,7 @@ from app.comments.schemas import CommentCreate
 from app.comments.service import add_comments
 from app.config import Settings
 from app.db import Database, session_scope
-from app.importer.convert import html_to_markdown
+from app.importer.convert import bodies_as_markdown
 from app.importer.dump import MAX_TAG, identifier, rows, slug, tags, timestamp
 from app.importer.models import ImportedRecord
 from app.questions.models import Question, QuestionStatus
@@ -56,6 +58,10 @@ QUESTION, ANSWER = "1", "2"
 # PostHistoryTypeId: 12 deleted, 13 undeleted, 35 migrated away.
 DELETED, UNDELETED, MIGRATED_AWAY = "12", "13", "35"
 KINDS = ("users", "questions", "answers", "comments")
+# A post's body as markdown, set on its row by the converter before the row is written.
+MARKDOWN = "_markdown"
+# Batches the converter process works on ahead of the one being written.
+CONVERTED_AHEAD = 2
 
 
 class ImportRefused(Exception):
@@ -176,8 +182,14 @@ class StackExchangeImport:
 
             return wanted
 
-        self._pass(posts, self._questions, is_post(QUESTION), label="Posts.xml (questions)")
-        self._pass(posts, self._answers, is_post(ANSWER), label="Posts.xml (answers)")
+        # Bodies become markdown in a process of their own, batches ahead of the writing:
+        # the conversion and the database work then use both cores.
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for kind, write, label in (
+                (QUESTION, self._questions, "Posts.xml (questions)"),
+                (ANSWER, self._answers, "Posts.xml (answers)"),
+            ):
+                self._pass(posts, write, is_post(kind), label=label, converter=pool)
         comments = self.directory / "Comments.xml"
         if comments.is_file():
             self._pass(comments, self._comments, lambda row: True)
@@ -244,10 +256,15 @@ class StackExchangeImport:
         write: Callable[[Session, AuditContext, list[dict[str, str]]], list[ImportedRecord]],
         wanted: Callable[[dict[str, str]], bool],
         label: str | None = None,
+        converter: Executor | None = None,
     ) -> None:
-        """Stream `path` and write its wanted rows in batches, one transaction each."""
+        """Stream `path` and write its wanted rows in batches, one transaction each; with
+        a `converter`, each row's `Body` is also given as markdown (`MARKDOWN`)."""
         chosen = (_normalised(row) for row in self._read(path, label or path.name) if wanted(row))
-        for batch in _batches(chosen, self.batch_size):
+        batches = _batches(chosen, self.batch_size)
+        if converter is not None:
+            batches = _converted(batches, converter)
+        for batch in batches:
             with session_scope(self.db) as session:
                 # With its topics: create_reviews checks the importer is an expert of each.
                 importer = session.get_one(
@@ -421,16 +438,21 @@ class StackExchangeImport:
             question.tags = fields.tags
             questions.append(question)
         names = {topic_id: slug for slug, topic_id in self.topic_ids.items()}
-        add_questions(session, ctx, questions, names, announce=False)
+        add_questions(session, ctx, questions, names, announce=False, in_session=False)
         closed = []
         for (row, _), question in zip(ready, questions, strict=True):
             if row.get("ClosedDate"):
-                question.status = QuestionStatus.closed
                 change = {"before": {"status": "open"}, "after": {"status": "closed"}}
                 closed.append(Event("question.close", "question", question.id, change))
             accepted = row["AcceptedAnswerId"] or None
             records.append(
                 self._record("question", row["Id"], question.id, accepted_source_id=accepted)
+            )
+        if closed:
+            session.execute(
+                update(Question.__table__)
+                .where(Question.id.in_([event.target_id for event in closed]))
+                .values(status=QuestionStatus.closed)
             )
         audit.record_many(session, ctx, closed)
         tally.imported += len(questions)
@@ -445,7 +467,7 @@ class StackExchangeImport:
             return "title over 200 characters"
         if len(title) < MIN_TITLE:
             title += TITLE_PADDING
-        body = html_to_markdown(row.get("Body") or "")
+        body = row[MARKDOWN]
         if not body:
             return "empty body"
         question_tags = tags(row.get("Tags"))
@@ -491,7 +513,7 @@ class StackExchangeImport:
             if parent is None or parent.target_id not in topic_of:
                 tally.rejected["unknown or rejected question"] += 1
                 continue
-            body = html_to_markdown(row.get("Body") or "")
+            body = row[MARKDOWN]
             try:
                 ready.append((row, parent, AnswerCreate(body=body)))
             except ValidationError as exc:
@@ -511,11 +533,7 @@ class StackExchangeImport:
                 updated_at=_last_change(row) or created,
             )
             answers.append(answer)
-        add_answers(session, ctx, answers)
-        # The batch's objects are written: out of the session, so that each review's
-        # updates have no identity map of thousands of objects to keep in step.
-        session.flush()
-        session.expunge_all()
+        add_answers(session, ctx, answers, in_session=False)
         importer = session.get_one(
             User, self.importer_id, options=[selectinload(User.expert_topics)]
         )
@@ -591,7 +609,7 @@ class StackExchangeImport:
             )
             for row, question_id, answer_id, data in ready
         ]
-        add_comments(session, ctx, comments)
+        add_comments(session, ctx, comments, in_session=False)
         for (row, *_), comment in zip(ready, comments, strict=True):
             records.append(self._record("comment", row["Id"], comment.id))
         tally.imported += len(comments)
@@ -609,6 +627,29 @@ def _columns(record: ImportedRecord) -> dict[str, Any]:
 def _batches(items: Iterator[dict[str, str]], size: int) -> Iterator[list[dict[str, str]]]:
     while batch := list(islice(items, size)):
         yield batch
+
+
+def _converted(
+    batches: Iterator[list[dict[str, str]]], converter: Executor
+) -> Iterator[list[dict[str, str]]]:
+    """The batches with each row's body as markdown, converted by `converter` up to
+    `CONVERTED_AHEAD` batches ahead of the one handed on."""
+    pending: deque[tuple[list[dict[str, str]], Future[list[str]]]] = deque()
+
+    def handed_on() -> list[dict[str, str]]:
+        batch, bodies = pending.popleft()
+        for row, markdown in zip(batch, bodies.result(), strict=True):
+            row[MARKDOWN] = markdown
+        return batch
+
+    for batch in batches:
+        pending.append(
+            (batch, converter.submit(bodies_as_markdown, [r.get("Body") or "" for r in batch]))
+        )
+        if len(pending) > CONVERTED_AHEAD:
+            yield handed_on()
+    while pending:
+        yield handed_on()
 
 
 def _reason(exc: ValidationError) -> str:

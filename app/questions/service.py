@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.answers.models import Answer
 from app.audit import service as audit
 from app.audit.service import AuditContext, Event
-from app.db import utcnow
+from app.db import insert_new, utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.notifications.models import NotificationKind
 from app.notifications.service import News, notify_many
@@ -81,12 +81,14 @@ def add_questions(
     topics: dict[int, str],
     *,
     announce: bool = True,
+    in_session: bool = True,
 ) -> list[Question]:
     """Store new questions (their topic, author, text and tags set, and their times when
     they are not now) with their first revision, search outbox row and `question.create`
     event: one flush and one append to the chain for all. `topics` names each topic id.
     The topics' experts hear of them unless `announce` is off (an import's old threads
-    are not news)."""
+    are not news). Without `in_session` they are stored by Core inserts and stay out of
+    the session (`insert_new`: an import's thousands)."""
     now = utcnow()
     for question in questions:
         question.revision = 1
@@ -94,8 +96,18 @@ def add_questions(
         question.updated_at = question.updated_at or question.created_at
         question.topic_id = question.topic_id or question.topic.id
         question.author_id = question.author_id or question.author.id
-    session.add_all(questions)
-    session.flush()
+    if in_session:
+        session.add_all(questions)
+        session.flush()
+    else:
+        insert_new(session, questions)
+        tag_rows = [
+            {"question_id": q.id, "tag": row.tag, "position": row.position}
+            for q in questions
+            for row in q.tag_rows
+        ]
+        if tag_rows:
+            session.execute(insert(QuestionTag.__table__), tag_rows)
     _keep_revisions(session, questions)
     enqueue_threads(session, (q.id for q in questions))
     if announce:
