@@ -4,9 +4,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import DateTime, Engine, Executable, MetaData, Row, create_engine, event, insert
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Executable,
+    MetaData,
+    Row,
+    Table,
+    create_engine,
+    event,
+    insert,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
@@ -182,7 +192,7 @@ def insert_new(session: Session, objects: Sequence[Base]) -> None:
     flushed later: relationships are not followed); an unset column takes its default."""
     if not objects:
         return
-    table = type(objects[0]).__table__  # type: ignore[attr-defined]
+    table = cast(Table, type(objects[0]).__table__)
     columns = [c for c in table.columns if not c.primary_key]
 
     def value(obj: Base, column: Any) -> Any:

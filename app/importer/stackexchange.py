@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.answers.models import Answer
@@ -58,6 +58,7 @@ QUESTION, ANSWER = "1", "2"
 # PostHistoryTypeId: 12 deleted, 13 undeleted, 35 migrated away.
 DELETED, UNDELETED, MIGRATED_AWAY = "12", "13", "35"
 KINDS = ("users", "questions", "answers", "comments")
+_QUESTIONS = cast(Table, Question.__table__)
 # A post's body as markdown, set on its row by the converter before the row is written.
 MARKDOWN = "_markdown"
 # Batches the converter process works on ahead of the one being written.
@@ -450,7 +451,7 @@ class StackExchangeImport:
             )
         if closed:
             session.execute(
-                update(Question.__table__)
+                update(_QUESTIONS)
                 .where(Question.id.in_([event.target_id for event in closed]))
                 .values(status=QuestionStatus.closed)
             )

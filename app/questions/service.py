@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.answers.models import Answer
@@ -21,6 +21,7 @@ from app.topics.models import Topic
 from app.users.models import Role, User
 
 EDITABLE = ("title", "body", "tags")
+_TAGS = cast(Table, QuestionTag.__table__)
 
 
 def snapshot(question: Question) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def add_questions(
             for row in q.tag_rows
         ]
         if tag_rows:
-            session.execute(insert(QuestionTag.__table__), tag_rows)
+            session.execute(insert(_TAGS), tag_rows)
     _keep_revisions(session, questions)
     enqueue_threads(session, (q.id for q in questions))
     if announce:
