@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.util import identity_key
 
@@ -40,6 +40,7 @@ def award(
 # Core statements, so that one execution with many parameter sets moves many totals.
 _USERS = cast(Table, User.__table__)
 _TOPICS = cast(Table, TopicReputation.__table__)
+_EVENTS = cast(Table, ReputationEvent.__table__)
 _ADD_REPUTATION = (
     update(_USERS)
     .where(_USERS.c.id == bindparam("user"))
@@ -52,16 +53,19 @@ def award_many(session: Session, awards: list[Award], now: datetime) -> None:
     once, whatever the number of awards."""
     if not awards:
         return
-    session.add_all(
-        ReputationEvent(
-            user_id=a.user_id,
-            topic_id=a.topic_id,
-            reason=a.reason,
-            points=POINTS[a.reason],
-            answer_id=a.answer_id,
-            created_at=now,
-        )
-        for a in awards
+    session.execute(
+        insert(_EVENTS),
+        [
+            {
+                "user_id": a.user_id,
+                "topic_id": a.topic_id,
+                "reason": a.reason,
+                "points": POINTS[a.reason],
+                "answer_id": a.answer_id,
+                "created_at": now,
+            }
+            for a in awards
+        ],
     )
     overall: Counter[int] = Counter()
     in_topic: Counter[tuple[int, int]] = Counter()
