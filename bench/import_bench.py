@@ -101,7 +101,7 @@ def main() -> None:
             for name, dump in dumps:
                 posts = _posts(dump)
                 if backend == "postgresql":
-                    with postgres() as url:
+                    with postgres(durable=True) as url:
                         seconds, peak = _import(url, dump, args.batch_size)
                 else:
                     url = f"sqlite:///{tmp}/{len(name)}-{time.monotonic_ns()}.db"
