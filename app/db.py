@@ -208,6 +208,16 @@ def insert_new(session: Session, objects: Sequence[Base]) -> None:
         obj.id = new_id  # type: ignore[attr-defined]
 
 
+def store_new(session: Session, objects: Sequence[Base], *, in_session: bool = True) -> None:
+    """Store new objects of one class now: through the session (flushed, and kept in it),
+    or without `in_session` by `insert_new`."""
+    if in_session:
+        session.add_all(objects)
+        session.flush()
+    else:
+        insert_new(session, objects)
+
+
 def unclaimed(session: Session, query: Query) -> Query:
     """`query` taking only rows no other worker's transaction holds: `FOR UPDATE SKIP
     LOCKED` on PostgreSQL; on SQLite the write transaction serialises the workers."""

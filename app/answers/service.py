@@ -11,7 +11,7 @@ from app.answers.models import Answer, AnswerRevision, ValidationState, Vote
 from app.answers.schemas import AnswerCreate, AnswerUpdate
 from app.audit import service as audit
 from app.audit.service import AuditContext, Event
-from app.db import insert_new, utcnow
+from app.db import store_new, utcnow
 from app.errors import NotFound, OwnAnswerVote
 from app.notifications.models import NotificationKind
 from app.notifications.service import News, notify_many
@@ -89,11 +89,7 @@ def add_answers(
         answer.created_at = answer.created_at or now
         answer.updated_at = answer.updated_at or answer.created_at
         answer.author_id = answer.author_id or answer.author.id
-    if in_session:
-        session.add_all(answers)
-        session.flush()
-    else:
-        insert_new(session, answers)
+    store_new(session, answers, in_session=in_session)
     _keep_revisions(session, answers)
     enqueue_threads(session, (a.question_id for a in answers))
     if askers is not None:

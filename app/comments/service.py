@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.audit.service import AuditContext, Event
 from app.comments.models import Comment
-from app.db import insert_new
+from app.db import store_new
 from app.notifications.models import NotificationKind
 from app.notifications.service import notify
 from app.questions.models import Question
@@ -47,11 +47,7 @@ def add_comments(
     `in_session` they are stored by one Core insert and stay out of the session."""
     for comment in comments:
         comment.author_id = comment.author_id or comment.author.id
-    if in_session:
-        session.add_all(comments)
-        session.flush()
-    else:
-        insert_new(session, comments)
+    store_new(session, comments, in_session=in_session)
     events = [
         Event(
             "comment.create",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.answers.models import Answer
 from app.audit import service as audit
 from app.audit.service import AuditContext, Event
-from app.db import insert_new, utcnow
+from app.db import store_new, utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.notifications.models import NotificationKind
 from app.notifications.service import News, notify_many
@@ -97,11 +97,8 @@ def add_questions(
         question.updated_at = question.updated_at or question.created_at
         question.topic_id = question.topic_id or question.topic.id
         question.author_id = question.author_id or question.author.id
-    if in_session:
-        session.add_all(questions)
-        session.flush()
-    else:
-        insert_new(session, questions)
+    store_new(session, questions, in_session=in_session)
+    if not in_session:  # the tags too: nothing of these questions is flushed later
         tag_rows = [
             {"question_id": q.id, "tag": row.tag, "position": row.position}
             for q in questions
