@@ -7,8 +7,9 @@ For each database (a private PostgreSQL at its default durability, and SQLite), 
 fresh schema each time: the time to import each real dump under
 `../shared/data/stackexchange/`, then a generated dump (`bench/se_dump.py`, real text)
 of `--questions` questions and one of ten times as many, printing posts per second and
-the import process's peak memory (max RSS). Each import runs in its own process, as an
-operator runs it. Target (issue 10): >= 2,000 posts/s, memory flat between the two sizes.
+the import's peak memory (max RSS of its process or its converter's). Each import runs
+in its own process, as an operator runs it. Target (issue 10): >= 2,000 posts/s, memory
+flat between the two sizes.
 """
 
 import argparse
