@@ -83,6 +83,7 @@ def worker() -> None:
     import threading
 
     from app.notifications.worker import notification_loops
+    from app.observability import worker_metrics
     from app.observability.logs import configure_logging
     from search.worker import make_relay
 
@@ -107,11 +108,19 @@ def worker() -> None:
         ),
         err=True,
     )
+    scraped = worker_metrics.serve(settings)
+    if scraped is not None:
+        typer.echo(
+            f"metrics: http://{settings.worker_metrics_host}:{scraped.server_port}/metrics",
+            err=True,
+        )
     try:
         relay.run(stop)
     except KeyboardInterrupt:
         pass
     finally:
+        if scraped is not None:
+            scraped.shutdown()
         for loop in notifying:
             loop.stop()
         db.dispose()

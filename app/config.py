@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # The bearer token a Prometheus scraper sends to GET /metrics. Empty: /metrics answers
     # 404, as if it did not exist (see docs/operations.md, "Metrics").
     metrics_token: SecretStr = SecretStr("")
+    # `vouch worker`'s own GET /metrics (its search and delivery counters), on this port
+    # and address, under the same token; 0 (the default): not served.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
 
     wrong_answer_threshold: int = Field(default=2, ge=1)
     topic_window_days: int = Field(default=30, ge=1)

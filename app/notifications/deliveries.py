@@ -42,6 +42,7 @@ from app.notifications.models import (
     Frequency,
 )
 from app.notifications.settings import email_frequencies
+from app.observability.metrics import DELIVERIES
 from app.users.models import User
 
 log = logging.getLogger("vouch.notifications")
@@ -240,6 +241,9 @@ def record(
                         settings.delivery_max_backoff_seconds,
                     )
                     row.next_attempt_at = now + timedelta(seconds=wait)
+        channel = str(row.channel)
+        counted = "failed" if row.status == DeliveryStatus.pending else str(row.status)
+    DELIVERIES.labels(channel, counted).inc()  # once it is committed
 
 
 # A channel's sender: given the claimed rows, yields (delivery id, outcome, duration)

@@ -1,4 +1,5 @@
-"""The counters the service keeps as it runs: requests, login failures, search failures.
+"""The counters the service keeps as it runs: requests, login failures, search failures,
+deliveries.
 
 In one process they live in memory. Under `vouch serve --workers N` the supervisor gives
 every worker process the same `PROMETHEUS_MULTIPROC_DIR` (see `app/serving.py`): the
@@ -56,6 +57,13 @@ SEARCH_FAILURES = Counter(
     "finished a task unsuccessfully), meilisearch_error (an error answer or no answer), "
     "index_settings, index_check, unexpected.",
     ["reason"],
+    registry=REGISTRY,
+)
+DELIVERIES = Counter(
+    "vouch_deliveries",
+    "Delivery tries recorded in this process, by channel (email, webhook) and outcome: "
+    "sent, failed (to be tried again), dead (given up), dropped (nobody left to tell).",
+    ["channel", "outcome"],
     registry=REGISTRY,
 )
 

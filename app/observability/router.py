@@ -11,6 +11,7 @@ from prometheus_client.core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from app.config import Settings
 from app.deps import SettingsDep, get_database
 from app.errors import Forbidden, NotAuthenticated, NotFound
 from app.observability.collector import DatabaseCollector
@@ -20,19 +21,24 @@ router = APIRouter()
 _bearer = HTTPBearer(auto_error=False)
 
 
+def check_scraper(settings: Settings, presented: str | None) -> None:
+    """Without a token configured, /metrics does not exist (404); with one, a request
+    without it gets 401 and one with another token 403. `presented`: the bearer token
+    the request carries, if any."""
+    expected = settings.metrics_token.get_secret_value()
+    if not expected:
+        raise NotFound("There is nothing at /metrics.")
+    if presented is None:
+        raise NotAuthenticated("/metrics needs the metrics token as a bearer token.")
+    if not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise Forbidden("That is not the metrics token.")
+
+
 async def scraper(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """Without a token configured, /metrics does not exist (404); with one, a request
-    without it gets 401 and one with another token 403."""
-    expected = settings.metrics_token.get_secret_value()
-    if not expected:
-        raise NotFound("There is nothing at /metrics.")
-    if credentials is None:
-        raise NotAuthenticated("/metrics needs the metrics token as a bearer token.")
-    if not hmac.compare_digest(credentials.credentials.encode(), expected.encode()):
-        raise Forbidden("That is not the metrics token.")
+    check_scraper(settings, None if credentials is None else credentials.credentials)
 
 
 class _Scrape(Collector):

@@ -13,10 +13,12 @@ from app.audit.service import read_head
 from app.config import Settings
 from app.db import Database
 from app.main import create_app
+from app.notifications import deliveries, fanout, webhooks
 from search.worker import make_relay
 from tests.factories import People, Person, ask
 from tests.observability.scrape import Samples, scrape, series, value
 from tests.support.live_server import free_port
+from tests.support.webhook_receiver import Receiver
 
 TOKEN = "metrics-token-for-the-tests"
 METRICS = "http://testserver/metrics"
@@ -196,3 +198,34 @@ def test_with_the_database_down_a_scrape_still_answers(unreachable_database: Tes
     assert value(samples, "vouch_database_up") == 0
     assert requests(samples, "/api/v1/healthz", "200") >= 1
     assert not series(samples, "vouch_outbox_pending")
+
+
+def test_deliveries_are_counted_by_channel_and_outcome(
+    client: TestClient, people: People, db: Database, settings: Settings
+) -> None:
+    receiver = Receiver().start()
+    try:
+        admin = people.make("admin")
+        asker(people)
+        for path, status in (("/fails", 503), ("/gone", 404), ("/fine", 200)):
+            receiver.status[path] = status
+            response = client.post(
+                "/webhooks",
+                json={"topic": "claims", "url": receiver.url(path), "format": "slack"},
+                headers=admin.headers,
+            )
+            assert response.status_code == 201, response.text
+        before = metrics(client)
+        ask(client, people.make("rep"), "claims")
+        fanout.drain(db, settings)
+        deliveries.drain(db, settings, webhooks.CHANNEL, webhooks.send)
+        after = metrics(client)
+    finally:
+        receiver.stop()
+
+    def moved(outcome: str) -> float:
+        name, labels = "vouch_deliveries_total", {"channel": "webhook", "outcome": outcome}
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    # A 503 is tried again later, a 404 is given up at once, a 200 is sent.
+    assert (moved("failed"), moved("dead"), moved("sent")) == (1, 1, 1)
