@@ -2,7 +2,9 @@
 app instance on one database."""
 
 import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from app.db import Database
 from app.limits.models import WriteCounter
 from app.main import create_app
 from tests.factories import People, Person, ask, count_rows, send_rejected
+from tests.support.served import VouchServer, vouch_env
 from tests.web.helpers import sign_in, submit
 
 API = "http://testserver/api/v1"
@@ -184,6 +187,36 @@ def test_the_count_is_shared_by_two_app_instances_on_one_database(
     finally:
         first_db.dispose()
         second_db.dispose()
+
+
+@pytest.mark.slow
+def test_two_server_processes_at_once_let_through_exactly_the_limit(
+    settings: Settings, db: Database, rep: Person
+) -> None:
+    # Two `vouch serve` processes on one database, 24 writes of one user sent to them at
+    # once, half to each: the count is one row in the database, so exactly the limit
+    # gets through, whichever process answers and however the requests interleave.
+    limit, sent = 5, 24
+    env = vouch_env(settings) | {
+        "VOUCH_WRITE_RATE_PER_MINUTE": str(limit),
+        "VOUCH_WRITE_RATE_WINDOW_SECONDS": "86400",
+    }
+    servers = [VouchServer(env), VouchServer(env)]
+    try:
+        for server in servers:
+            server.start_and_wait()
+
+        def write(n: int) -> int:
+            url = f"{servers[n % 2].url}/questions"
+            return httpx.post(url, json=question(n), headers=rep.headers, timeout=30).status_code
+
+        with ThreadPoolExecutor(max_workers=sent) as pool:
+            statuses = Counter(pool.map(write, range(sent)))
+    finally:
+        for server in servers:
+            server.kill()
+    assert statuses == {201: limit, 429: sent - limit}, statuses
+    assert count_rows(db, ("questions",)) == {"questions": limit}
 
 
 def test_the_counter_keeps_one_row_per_user(api: TestClient, db: Database, rep: Person) -> None:
