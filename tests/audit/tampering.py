@@ -4,7 +4,6 @@ On PostgreSQL the write-once trigger is disabled for the tampering transaction
 only (the harness connects as a superuser); it is back on when it commits.
 """
 
-import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, text, update
 
-from app.audit.chain import event_hash
+from app.audit.chain import GENESIS_HASH, event_hash
 from app.audit.models import AuditEvent, AuditHead
 from app.db import Database
 
@@ -79,6 +78,16 @@ def swap_events(db: Database, first: int, second: int) -> None:
             conn.execute(update(EVENTS).where(EVENTS.c.seq == old).values(seq=new))
 
 
+def _rehash_from(events: list[dict[str, Any]], i: int) -> None:
+    """Change `events[i]` and recompute its hash and every later one's, linking each to
+    the one before (the first event to the genesis)."""
+    events[i]["payload"] = {"rewritten": True}
+    previous_hash = events[i - 1]["hash"] if i else GENESIS_HASH
+    for event in events[i:]:
+        event["prev_hash"] = previous_hash
+        event["hash"] = previous_hash = event_hash(event)
+
+
 def rewrite_from(db: Database, seq: int) -> None:
     """Change the event at `seq` and recompute every hash from there on, head included:
     a chain consistent in itself, which only a kept checkpoint can tell from the real one."""
@@ -87,10 +96,9 @@ def rewrite_from(db: Database, seq: int) -> None:
             dict(r._mapping)
             for r in conn.execute(select(EVENTS).where(EVENTS.c.seq >= seq - 1).order_by("seq"))
         ]
-        rows[1]["payload"] = {"rewritten": True}
-        for previous, row in itertools.pairwise(rows):
-            row["prev_hash"] = previous["hash"]
-            row["hash"] = event_hash(row)
+        at = 1 if rows[0]["seq"] < seq else 0
+        _rehash_from(rows, at)
+        for row in rows[at:]:
             conn.execute(
                 update(EVENTS)
                 .where(EVENTS.c.seq == row["seq"])
@@ -129,10 +137,7 @@ def file_rewrite_from(lines: list[str], seq: int) -> list[str]:
     """`rewrite_from` on an export: the event at `seq` changed, every later hash recomputed."""
     i = _index(lines, seq)
     events = [json.loads(line) for line in lines]
-    events[i]["payload"] = {"rewritten": True}
-    for previous, event in itertools.pairwise(events[i - 1 :]):
-        event["prev_hash"] = previous["hash"]
-        event["hash"] = event_hash(event)
+    _rehash_from(events, i)
     return [*lines[:i], *(json.dumps(event) for event in events[i:])]
 
 

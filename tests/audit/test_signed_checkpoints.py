@@ -81,11 +81,22 @@ def test_a_signed_checkpoint_of_the_head_verifies_the_untouched_chain(keyed: Key
     assert "signature good" in verified.stderr
 
 
+# Where the rewrite starts, from the checkpoint's seq: the first event, one in the middle,
+# the one just before the checkpoint, the checkpointed event itself.
+REWRITTEN_FROM = {
+    "first": lambda kept: 1,
+    "middle": lambda kept: kept // 2,
+    "just-before": lambda kept: kept - 1,
+    "at-the-checkpoint": lambda kept: kept,
+}
+
+
+@pytest.mark.parametrize("start", list(REWRITTEN_FROM))
 def test_a_chain_rewritten_before_the_checkpoint_passes_plain_verify_only(
-    keyed: Keyed, db: Database
+    keyed: Keyed, db: Database, start: str
 ) -> None:
     kept_seq = int(keyed.kept["seq"])  # type: ignore[call-overload]
-    tampering.rewrite_from(db, kept_seq // 3)
+    tampering.rewrite_from(db, REWRITTEN_FROM[start](kept_seq))
     assert keyed.process("audit", "verify").code == 0  # consistent in itself
     caught = keyed.process(
         "audit", "verify", "--checkpoint-file", keyed.checkpoint, "--public-key", keyed.public_key
@@ -95,14 +106,16 @@ def test_a_chain_rewritten_before_the_checkpoint_passes_plain_verify_only(
     assert f"BROKEN at seq {kept_seq}" in caught.stderr
 
 
+@pytest.mark.parametrize("start", list(REWRITTEN_FROM))
 def test_an_export_rewritten_before_the_checkpoint_fails_offline_against_it(
-    keyed: Keyed,
+    keyed: Keyed, start: str
 ) -> None:
     export = keyed.folder / "audit.ndjson"
     assert keyed.vouch("audit", "export", "-o", export).code == 0
     kept_seq = int(keyed.kept["seq"])  # type: ignore[call-overload]
     lines = export.read_text().splitlines()
-    export.write_text("\n".join(tampering.file_rewrite_from(lines, kept_seq // 3)) + "\n")
+    rewritten = tampering.file_rewrite_from(lines, REWRITTEN_FROM[start](kept_seq))
+    export.write_text("\n".join(rewritten) + "\n")
     assert keyed.vouch("audit", "verify-file", export).code == 0  # consistent in itself
     caught = keyed.vouch(
         "audit", "verify-file", export, "--checkpoint-file", keyed.checkpoint,

@@ -54,7 +54,8 @@ def test_api_killed_under_write_load_loses_nothing(
     finally:
         restarted.kill()
     print(
-        f"cold start {cold_start:.1f} s; restarted and serving in {seconds:.1f} s: {summary(resumed)}"
+        f"cold start {cold_start:.1f} s; restarted and serving in {seconds:.1f} s: "
+        f"{summary(resumed)}"
     )
     assert seconds <= max(3 * cold_start, 10.0), (cold_start, seconds)
     assert ready.status_code == 200 and ready.json()["database"] == "ok", ready.text
