@@ -16,6 +16,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
@@ -186,10 +187,13 @@ def dialect_insert(session: Session, table: Any) -> Any:
 
 
 def insert_new(session: Session, objects: Sequence[Base]) -> None:
-    """Store new objects of one mapped class by one multi-row INSERT … RETURNING (Core)
-    and set their ids: for thousands of rows (an import), where the ORM's unit of work
-    costs more than the insert. The objects stay out of the session (nothing of theirs is
-    flushed later: relationships are not followed); an unset column takes its default."""
+    """Store new objects of one mapped class by Core, not the ORM's unit of work, and set
+    their ids: for thousands of rows (an import), where the unit of work costs more than
+    the insert. On PostgreSQL the ids are taken from the table's sequence first and the
+    rows sent by `COPY` (a multi-row INSERT of hundreds of rows is parsed, on both sides,
+    anew each time); elsewhere one multi-row INSERT … RETURNING. The objects stay out of
+    the session (nothing of theirs is flushed later: relationships are not followed); an
+    unset column takes its default."""
     if not objects:
         return
     table = cast(Table, type(objects[0]).__table__)
@@ -203,9 +207,52 @@ def insert_new(session: Session, objects: Sequence[Base]) -> None:
         return found
 
     rows = [{c.key: value(obj, c) for c in columns} for obj in objects]
-    returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    for obj, new_id in zip(objects, session.execute(returning, rows).scalars(), strict=True):
+    if session.get_bind().dialect.name == "postgresql":
+        ids = copy_new(session, table, rows)
+    else:
+        returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = list(session.execute(returning, rows).scalars())
+    for obj, new_id in zip(objects, ids, strict=True):
         obj.id = new_id  # type: ignore[attr-defined]
+
+
+def copy_new(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """PostgreSQL: new rows of `table` (keyed by column) by `copy_rows`, each with an id
+    taken from the table's sequence beforehand (in one statement); returns the ids in the
+    order of `rows`."""
+    ids = sorted(
+        session.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+            ),
+            {"table": table.name, "n": len(rows)},
+        ).scalars()
+    )
+    copy_rows(session, table, [{"id": new_id} | row for new_id, row in zip(ids, rows, strict=True)])
+    return ids
+
+
+def copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: rows of `table`, each keyed by the same columns, by `COPY … FROM
+    STDIN` in the session's transaction: for hundreds of rows, where a multi-row INSERT's
+    text is parsed anew, on both sides, every time. Values go through each column type's
+    bind processing, as an INSERT's would."""
+    connection = session.connection()
+    dialect = connection.dialect
+    keys = list(rows[0])
+    processors = [table.c[key].type._cached_bind_processor(dialect) for key in keys]
+    quote = dialect.identifier_preparer
+    names = ", ".join(quote.quote(table.c[key].name) for key in keys)
+    statement = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
+    cursor = cast(Any, connection.connection.driver_connection).cursor()
+    with cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    row[key] if process is None else process(row[key])
+                    for key, process in zip(keys, processors, strict=True)
+                ]
+            )
 
 
 def store_new(session: Session, objects: Sequence[Base], *, in_session: bool = True) -> None:

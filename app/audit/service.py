@@ -14,10 +14,13 @@ from app.audit import reading
 from app.audit.actions import ACTIONS
 from app.audit.chain import VerifyReport, canonical_around_head, event_hash, verify_events
 from app.audit.models import GENESIS_HASH, AuditEvent, AuditHead
-from app.db import utcnow
+from app.db import copy_rows, utcnow
 
 HEAD_ROW_ID = 1
 _EVENTS = cast(Table, AuditEvent.__table__)
+# From this many events in one transaction (an import's batch), PostgreSQL takes them by
+# COPY; a request's few go in one INSERT, one round trip fewer.
+COPY_FROM = 100
 _HEAD = cast(Table, AuditHead.__table__)
 VERIFY_BATCH = 5_000
 PENDING = "vouch.audit.pending"  # session.info: the events to append at commit
@@ -143,7 +146,10 @@ def _append_pending(session: Session) -> None:
         fields = _fields(ctx, event, seq, prev_hash, at)
         rows.append(fields)
         prev_hash = fields["hash"]
-    session.execute(insert(_EVENTS), rows)
+    if len(rows) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
+        copy_rows(session, _EVENTS, rows)
+    else:
+        session.execute(insert(_EVENTS), rows)
     session.execute(_SET_HEAD_HASH, {"event_hash": prev_hash})
 
 
