@@ -57,7 +57,7 @@ from search.query import ThreadQuery, search_params
 from search.reindex import reindex
 
 SETUP = AuditContext(actor=Actor(None, "bench", ("system",)))
-PASSWORD = "bench-password-1"
+PASSWORD = "answers-checked-by-experts"  # the password policy: >= 12, no username in it
 TOPICS = [f"topic-{n}" for n in range(8)]
 TAGS = [f"tag-{n}" for n in range(40)]
 STATES = ["unreviewed"] * 14 + ["endorsed"] * 4 + ["corrected", "rejected"]
