@@ -36,7 +36,7 @@ from app.users.models import User
 
 def lock_answer(session: Session, answer_id: int) -> Answer:
     """The live answer, row-locked so concurrent reviews of it apply one after another."""
-    return _lock_answers(session, [answer_id])[answer_id]
+    return _lock_answers(session, [answer_id])[0][answer_id]
 
 
 def _references(session: Session, topic_id: int, refs: list[Any]) -> list[dict[str, Any]]:
@@ -160,18 +160,12 @@ def create_reviews(
         raise ValueError("create_reviews takes one verdict per answer")
     if not verdicts:
         return []
-    answers = _lock_answers(session, ids)
+    answers, topics = _lock_answers(session, ids)
     for answer in answers.values():
         if not reviewer.is_expert_of(answer.topic_id):
             raise Forbidden("Only experts of this answer's topic may review it.")
         if answer.author_id == reviewer.id:
             raise SelfReview("Experts may not review their own answers.")
-    topics = {
-        t.id: t
-        for t in session.execute(
-            select(Topic).where(Topic.id.in_({a.topic_id for a in answers.values()}))
-        ).scalars()
-    }
     references = {
         answer_id: _references(session, answers[answer_id].topic_id, data.references)
         for answer_id, data in verdicts
@@ -280,27 +274,32 @@ def _news(
     return news + [signal_news(change) for change in changes]
 
 
-def _lock_answers(session: Session, answer_ids: list[int]) -> dict[int, Answer]:
-    """The live answers, row-locked in id order (so that two callers cannot deadlock);
-    NotFound names the first that is missing."""
-    found = {
-        a.id: a
-        for a in session.execute(
-            select(Answer)
-            .join(Question, Answer.question_id == Question.id)
-            .where(
-                Answer.id.in_(answer_ids),
-                Answer.deleted_at.is_(None),
-                Question.deleted_at.is_(None),
-            )
-            .order_by(Answer.id)
-            .with_for_update(of=Answer)
-        ).scalars()
-    }
+def _lock_answers(
+    session: Session, answer_ids: list[int]
+) -> tuple[dict[int, Answer], dict[int, Topic]]:
+    """The live answers, row-locked in id order (so that two callers cannot deadlock),
+    with their topics (read in the same statement, not locked); NotFound names the first
+    answer that is missing."""
+    answers: dict[int, Answer] = {}
+    topics: dict[int, Topic] = {}
+    for answer, topic in session.execute(
+        select(Answer, Topic)
+        .join(Question, Answer.question_id == Question.id)
+        .join(Topic, Topic.id == Answer.topic_id)
+        .where(
+            Answer.id.in_(answer_ids),
+            Answer.deleted_at.is_(None),
+            Question.deleted_at.is_(None),
+        )
+        .order_by(Answer.id)
+        .with_for_update(of=Answer)
+    ):
+        answers[answer.id] = answer
+        topics[topic.id] = topic
     for answer_id in answer_ids:
-        if answer_id not in found:
+        if answer_id not in answers:
             raise NotFound(f"No answer with id {answer_id}.")
-    return found
+    return answers, topics
 
 
 @dataclass(frozen=True)

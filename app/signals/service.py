@@ -201,7 +201,11 @@ def after_review(
         )
         if change:
             changes.append(change)
-    sync_thread_flag(session, threads)
+    # A thread's flag moves only with its signal's status, which a review changes only by
+    # opening or reopening it (the other moves are `transition`'s, which mirrors them).
+    sync_thread_flag(
+        session, {c.need.question_id for c in changes if c.need.kind == SignalKind.thread}
+    )
     return changes
 
 
