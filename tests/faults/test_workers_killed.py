@@ -24,7 +24,7 @@ from app.topics.models import Topic
 from app.users.models import User
 from search.relay import backlog as search_backlog
 from tests.factories import SETUP, People
-from tests.support.served import VouchProcess, search_env, vouch_env, wait_for
+from tests.support.served import VouchProcess, wait_for, worker_env
 from tests.support.smtp import SmtpServer
 from tests.support.webhook_receiver import Receiver
 
@@ -127,17 +127,14 @@ def test_worker_killed_mid_batch_delivers_everything_once_after_restart(
 
     worker = VouchProcess(
         ["worker"],
-        vouch_env(
+        worker_env(
             settings,
-            **search_env(settings),
-            VOUCH_SMTP_HOST="127.0.0.1",
-            VOUCH_SMTP_PORT=str(smtp.port),
+            smtp.port,
             VOUCH_OUTBOX_BATCH_SIZE="25",
             VOUCH_OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS),
             VOUCH_DELIVERY_BATCH_SIZE="10",
             VOUCH_DELIVERY_LEASE_SECONDS=str(LEASE_SECONDS),
             VOUCH_WEBHOOK_ALLOW_PRIVATE="true",
-            VOUCH_LOG_LEVEL="ERROR",
         ),
     )
     # Kill it while it holds rows (claimed, not finished) after finishing others, until it

@@ -14,7 +14,7 @@ from app.db import Database
 from tests.factories import People, ask
 from tests.observability.scrape import Samples, parse, value
 from tests.support.live_server import free_port
-from tests.support.served import VouchProcess, search_env, vouch_env, wait_for
+from tests.support.served import VouchProcess, wait_for, worker_env
 from tests.support.smtp import SmtpServer
 
 pytestmark = [pytest.mark.search, pytest.mark.slow]
@@ -49,14 +49,11 @@ def test_the_worker_publishes_its_search_failures_and_deliveries(
     port = free_port()
     worker = VouchProcess(
         ["worker"],
-        vouch_env(
+        worker_env(
             settings,
-            **search_env(settings),
-            VOUCH_SMTP_HOST="127.0.0.1",
-            VOUCH_SMTP_PORT=str(smtp.port),
+            smtp.port,
             VOUCH_METRICS_TOKEN=TOKEN,
             VOUCH_WORKER_METRICS_PORT=str(port),
-            VOUCH_LOG_LEVEL="ERROR",
         ),
     )
     url = f"http://127.0.0.1:{port}/metrics"

@@ -74,6 +74,19 @@ def search_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def worker_env(settings: Settings, smtp_port: int, **extra: str) -> dict[str, str]:
+    """The environment of a `vouch worker` on the test's database and Meilisearch index,
+    sending email to the test's mail server on `smtp_port`, logging errors only."""
+    return vouch_env(
+        settings,
+        **search_env(settings),
+        VOUCH_SMTP_HOST="127.0.0.1",
+        VOUCH_SMTP_PORT=str(smtp_port),
+        VOUCH_LOG_LEVEL="ERROR",
+        **extra,
+    )
+
+
 class VouchProcess:
     """A `vouch` command in its own process group, started again on demand."""
 
