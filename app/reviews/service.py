@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from app.answers.models import Answer, ValidationState
@@ -101,29 +101,30 @@ def refresh_validations(
 
 def sync_question_status(session: Session, question_ids: Iterable[int]) -> None:
     """`resolved` while a thread has a live endorsed or corrected answer, else `open`; a
-    closed question stays closed."""
+    closed question stays closed. One statement, which writes only the questions whose
+    status changes."""
     ids = sorted(set(question_ids))
     if not ids:
         return
-    validated = set(
-        session.execute(
-            select(Answer.question_id).where(
-                Answer.question_id.in_(ids),
-                Answer.deleted_at.is_(None),
-                Answer.state.in_([str(s) for s in VALIDATED_STATES]),
-            )
-        ).scalars()
+    validated = (
+        select(Answer.id)
+        .where(
+            Answer.question_id == Question.id,
+            Answer.deleted_at.is_(None),
+            Answer.state.in_([str(s) for s in VALIDATED_STATES]),
+        )
+        .exists()
     )
-    for status, chosen in (
-        (QuestionStatus.resolved, [i for i in ids if i in validated]),
-        (QuestionStatus.open, [i for i in ids if i not in validated]),
-    ):
-        if chosen:
-            session.execute(
-                update(Question)
-                .where(Question.id.in_(chosen), Question.status != QuestionStatus.closed)
-                .values(status=status)
-            )
+    status = case((validated, str(QuestionStatus.resolved)), else_=str(QuestionStatus.open))
+    session.execute(
+        update(Question)
+        .where(
+            Question.id.in_(ids),
+            Question.status != QuestionStatus.closed,
+            Question.status != status,
+        )
+        .values(status=status)
+    )
 
 
 def create_review(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.answers.models import Answer
@@ -42,13 +42,12 @@ class SignalChange:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def _counts(
-    session: Session, key: Any, keys: Iterable[int], *conditions: Any
-) -> dict[int, tuple[int, int]]:
-    """(wrong, reviewed) answers for each of `keys` of column `key` (a thread's, a topic's)."""
-    found = session.execute(
+def _counts_of(key: Any, keys: Iterable[int], *conditions: Any) -> Any:
+    """(key, wrong, reviewed) answers for each of `keys` of column `key` (a thread's, a
+    topic's)."""
+    return (
         select(
-            key,
+            key.label("key"),
             func.coalesce(func.sum(case((Answer.state.in_(_WRONG), 1), else_=0)), 0),
             func.count(Answer.id),
         )
@@ -60,29 +59,57 @@ def _counts(
         )
         .group_by(key)
     )
-    return {k: (int(wrong), int(reviewed)) for k, wrong, reviewed in found}
+
+
+def _counts(
+    session: Session, threads: Iterable[int], topics: Iterable[int], since: datetime
+) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+    """(wrong, reviewed) answers of each thread, and of each topic since `since`: one
+    statement for both."""
+    found = session.execute(
+        union_all(
+            _counts_of(Answer.question_id, threads).add_columns(literal(str(SignalKind.thread))),
+            _counts_of(Answer.topic_id, topics, Answer.reviewed_at >= since).add_columns(
+                literal(str(SignalKind.topic))
+            ),
+        )
+    )
+    counted: dict[str, dict[int, tuple[int, int]]] = {SignalKind.thread: {}, SignalKind.topic: {}}
+    for key, wrong, reviewed, kind in found:
+        counted[kind][key] = (int(wrong), int(reviewed))
+    return counted[SignalKind.thread], counted[SignalKind.topic]
 
 
 def _find(
-    session: Session, kind: str, keys: Iterable[tuple[int, int]]
-) -> dict[tuple[int, int], LearningNeed]:
-    """The signals of `kind` for each (topic id, question id) of `keys` that has one,
-    row-locked in id order."""
-    wanted = set(keys)
+    session: Session, threads: dict[int, int], topics: set[int]
+) -> dict[tuple[str, int, int], LearningNeed]:
+    """The signals of these threads (question id → topic id) and topics that exist, by
+    (kind, topic id, question id), row-locked in id order; one statement for both."""
+    wanted = {(str(SignalKind.thread), t, q) for q, t in threads.items()} | {
+        (str(SignalKind.topic), t, NO_QUESTION) for t in topics
+    }
     found = session.execute(
         select(LearningNeed)
         .where(
-            LearningNeed.kind == kind,
-            LearningNeed.topic_id.in_({topic for topic, _ in wanted}),
-            LearningNeed.question_id.in_({question for _, question in wanted}),
+            or_(
+                and_(
+                    LearningNeed.kind == SignalKind.thread,
+                    LearningNeed.question_id.in_(sorted(threads)),
+                ),
+                and_(
+                    LearningNeed.kind == SignalKind.topic,
+                    LearningNeed.topic_id.in_(sorted(topics)),
+                    LearningNeed.question_id == NO_QUESTION,
+                ),
+            )
         )
         .order_by(LearningNeed.id)
         .with_for_update()
     ).scalars()
     return {
-        (need.topic_id, need.question_id): need
+        key: need
         for need in found
-        if (need.topic_id, need.question_id) in wanted
+        if (key := (str(need.kind), need.topic_id, need.question_id)) in wanted
     }
 
 
@@ -160,13 +187,15 @@ def after_review(
     wrong_topics = {a.topic_id for a in newly_wrong}
     changes: list[SignalChange] = []
 
-    thread_counts = _counts(session, Answer.question_id, threads)
-    thread_needs = _find(session, SignalKind.thread, ((t, q) for q, t in threads.items()))
+    topics = set(threads.values())
+    since = now - timedelta(days=settings.topic_window_days)
+    thread_counts, topic_counts = _counts(session, threads, topics, since)
+    needs = _find(session, threads, topics)
     for question_id, topic_id in sorted(threads.items()):
         counts = thread_counts.get(question_id, (0, 0))
         change = _update_signal(
             session,
-            thread_needs.get((topic_id, question_id)),
+            needs.get((SignalKind.thread, topic_id, question_id)),
             SignalKind.thread,
             topic_id,
             question_id,
@@ -178,10 +207,6 @@ def after_review(
         if change:
             changes.append(change)
 
-    topics = set(threads.values())
-    since = now - timedelta(days=settings.topic_window_days)
-    topic_counts = _counts(session, Answer.topic_id, topics, Answer.reviewed_at >= since)
-    topic_needs = _find(session, SignalKind.topic, ((t, NO_QUESTION) for t in topics))
     for topic_id in sorted(topics):
         wrong, reviewed = topic_counts.get(topic_id, (0, 0))
         triggered = (
@@ -190,7 +215,7 @@ def after_review(
         )
         change = _update_signal(
             session,
-            topic_needs.get((topic_id, NO_QUESTION)),
+            needs.get((SignalKind.topic, topic_id, NO_QUESTION)),
             SignalKind.topic,
             topic_id,
             NO_QUESTION,
