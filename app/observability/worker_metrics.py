@@ -42,7 +42,8 @@ def _bearer(header: str | None) -> str | None:
 
 
 def _problem(error: AppError, start_response: StartResponse) -> Iterable[bytes]:
-    body = json.dumps(problem_body(error.status, error.problem, error.title, error.detail))
+    problem = problem_body(error.status, error.problem, error.title, error.detail)
+    body = json.dumps(problem).encode()
     start_response(
         f"{error.status} {HTTPStatus(error.status).phrase}",
         [
@@ -51,7 +52,7 @@ def _problem(error: AppError, start_response: StartResponse) -> Iterable[bytes]:
             *error.headers.items(),
         ],
     )
-    return [body.encode()]
+    return [body]
 
 
 def metrics_app(settings: Settings) -> WSGIApplication:
