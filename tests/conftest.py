@@ -23,6 +23,8 @@ from search.local_server import LocalMeilisearch
 from tests.factories import People
 from tests.search.harness import search_settings, start_meilisearch
 from tests.support.postgres import EphemeralPostgres
+from tests.support.smtp import SmtpServer
+from tests.support.webhook_receiver import Receiver
 
 TEMPLATE_DB = "vouch_template"
 
@@ -156,3 +158,19 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free port, keeping what it receives."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A local HTTP server that keeps the webhook calls it receives."""
+    server = Receiver().start()
+    yield server
+    server.stop()

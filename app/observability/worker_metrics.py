@@ -17,6 +17,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+from fastapi.security.utils import get_authorization_scheme_param
 from prometheus_client import make_wsgi_app
 
 from app.config import Settings
@@ -35,10 +36,10 @@ class _Quiet(WSGIRequestHandler):
 
 
 def _bearer(header: str | None) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header (as FastAPI's `HTTPBearer`
-    reads it), or None."""
-    scheme, _, token = (header or "").partition(" ")
-    return (token.strip() or None) if scheme.lower() == "bearer" else None
+    """The token of an `Authorization: Bearer <token>` header, read as FastAPI's
+    `HTTPBearer` reads it, or None."""
+    scheme, token = get_authorization_scheme_param(header)
+    return (token or None) if scheme.lower() == "bearer" else None
 
 
 def _problem(error: AppError, start_response: StartResponse) -> Iterable[bytes]:

@@ -4,7 +4,6 @@ unsubscribe, summaries and the digest, and nothing lost or doubled when things f
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,13 +22,6 @@ from tests.factories import People, Person, answer, ask, review
 from tests.support.smtp import Received, SmtpServer
 
 SITE = "http://vouch.example.com"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,13 +19,6 @@ from tests.factories import People, Person, answer, ask, flag, review, send_reje
 from tests.support.webhook_receiver import Receiver
 
 SITE = "http://vouch.example.com"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

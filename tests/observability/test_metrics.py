@@ -201,27 +201,23 @@ def test_with_the_database_down_a_scrape_still_answers(unreachable_database: Tes
 
 
 def test_deliveries_are_counted_by_channel_and_outcome(
-    client: TestClient, people: People, db: Database, settings: Settings
+    client: TestClient, people: People, db: Database, settings: Settings, receiver: Receiver
 ) -> None:
-    receiver = Receiver().start()
-    try:
-        admin = people.make("admin")
-        asker(people)
-        for path, status in (("/fails", 503), ("/gone", 404), ("/fine", 200)):
-            receiver.status[path] = status
-            response = client.post(
-                "/webhooks",
-                json={"topic": "claims", "url": receiver.url(path), "format": "slack"},
-                headers=admin.headers,
-            )
-            assert response.status_code == 201, response.text
-        before = metrics(client)
-        ask(client, people.make("rep"), "claims")
-        fanout.drain(db, settings)
-        deliveries.drain(db, settings, webhooks.CHANNEL, webhooks.send)
-        after = metrics(client)
-    finally:
-        receiver.stop()
+    admin = people.make("admin")
+    asker(people)
+    for path, status in (("/fails", 503), ("/gone", 404), ("/fine", 200)):
+        receiver.status[path] = status
+        response = client.post(
+            "/webhooks",
+            json={"topic": "claims", "url": receiver.url(path), "format": "slack"},
+            headers=admin.headers,
+        )
+        assert response.status_code == 201, response.text
+    before = metrics(client)
+    ask(client, people.make("rep"), "claims")
+    fanout.drain(db, settings)
+    deliveries.drain(db, settings, webhooks.CHANNEL, webhooks.send)
+    after = metrics(client)
 
     def moved(outcome: str) -> float:
         name, labels = "vouch_deliveries_total", {"channel": "webhook", "outcome": outcome}

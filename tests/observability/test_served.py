@@ -6,7 +6,6 @@ import os
 import signal
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -78,13 +77,6 @@ def test_a_dead_workers_counts_stay_and_the_metrics_folder_goes_at_the_end(
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
     assert not folder.exists()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver().start()
-    yield server
-    server.stop()
 
 
 def test_log_lines_are_json_with_the_request_fields_and_never_a_secret(
